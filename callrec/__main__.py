@@ -1,0 +1,7 @@
+"""``python -m callrec``."""
+
+import sys
+
+from callrec.cli import main
+
+sys.exit(main())
