@@ -61,15 +61,18 @@ class _Compiled:
         self.iter_errors = validator.iter_errors
 
     def failures(self, payload: Any) -> list[Failure]:
-        return [
-            Failure(
+        # A keyword reached through two paths (e.g. an envelope checked by two allOf
+        # branches) reports the same failure twice; keep the first.
+        unique: dict[tuple[str, str, str], Failure] = {}
+        for error in self.iter_errors(payload):
+            failure = Failure(
                 pointer=_pointer(error.instance_path),
                 schema_location=str(error.absolute_keyword_location or ""),
                 message=self._explain(error),
                 value=_shorten(error.instance),
             )
-            for error in self.iter_errors(payload)
-        ]
+            unique.setdefault((failure.pointer, failure.schema_location, failure.message), failure)
+        return list(unique.values())
 
     def _explain(self, error: Any) -> str:
         """Prefer the schema's own plain-words message for the failing keyword."""
