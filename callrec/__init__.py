@@ -4,7 +4,7 @@ The top-level package is the validation library::
 
     import callrec
 
-    name = callrec.detect(payload)                  # e.g. "RecordingFileStatusUpdatedEventGridEvent"
+    name = callrec.detect(payload)  # e.g. "RecordingFileStatusUpdatedEventGridEvent"
     for failure in callrec.validate(payload, name, api_version="2025-06-15"):
         print(failure.pointer, failure.message)
 

@@ -74,7 +74,10 @@ def _looks_like_one_document(data: bytes) -> bool:
 def _read_lines(data: bytes) -> Iterator[Document | Unreadable]:
     lines = data.split(b"\n")
     for start in range(0, len(lines), CHUNK_LINES):
-        chunk = [(start + offset + 1, raw) for offset, raw in enumerate(lines[start : start + CHUNK_LINES])]
+        chunk = [
+            (start + offset + 1, raw)
+            for offset, raw in enumerate(lines[start : start + CHUNK_LINES])
+        ]
         chunk = [(number, raw) for number, raw in chunk if raw.strip()]
         if not chunk:
             continue

@@ -58,7 +58,10 @@ def _components(roots: set[str], api_version: str) -> JSON:
 
 
 def _json_body(schema: str, description: str) -> JSON:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": COMPONENTS + schema}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": COMPONENTS + schema}}},
+    }
 
 
 def _parameter(name: str) -> JSON:
@@ -80,14 +83,18 @@ def build(api_version: str) -> JSON:
         parameters = [{"$ref": "#/components/parameters/api-version"}]
         if "{recordingId}" in operation["path"]:
             parameters.append({"$ref": "#/components/parameters/recordingId"})
-        parameters += [{"$ref": f"#/components/parameters/{name}"} for name in operation.get("headers", ())]
+        parameters += [
+            {"$ref": f"#/components/parameters/{name}"} for name in operation.get("headers", ())
+        ]
         responses: JSON = {}
         for status, body in operation["success"].items():
             headers = {
                 header: {"description": text, "schema": {"type": "string"}}
                 for header, text in facts["responseHeaders"].get(operation_id, {}).items()
             }
-            response: JSON = _json_body(body, "Success.") if body else {"description": "Success, no body."}
+            response: JSON = (
+                _json_body(body, "Success.") if body else {"description": "Success, no body."}
+            )
             if body:
                 roots.add(body)
             if headers:
@@ -95,44 +102,72 @@ def build(api_version: str) -> JSON:
             links = op_facts.get("links")
             if links:
                 response["links"] = {
-                    target: {"operationId": target, "parameters": {"recordingId": links["recordingId"]}}
-                    for target in links["to"] if target in version_profile["operations"]
+                    target: {
+                        "operationId": target,
+                        "parameters": {"recordingId": links["recordingId"]},
+                    }
+                    for target in links["to"]
+                    if target in version_profile["operations"]
                 }
             responses[status] = response
         for status in op_facts["errors"]:
             responses[status] = {"$ref": f"#/components/responses/{status}"}
-        entry: JSON = {"operationId": operation_id, "summary": op_facts["summary"], "parameters": parameters,
-                       "responses": responses}
+        entry: JSON = {
+            "operationId": operation_id,
+            "summary": op_facts["summary"],
+            "parameters": parameters,
+            "responses": responses,
+        }
         if "request" in operation:
             roots.add(operation["request"])
-            entry["requestBody"] = {"required": True, **_json_body(operation["request"], "The request.")}
+            entry["requestBody"] = {
+                "required": True,
+                **_json_body(operation["request"], "The request."),
+            }
         paths.setdefault(operation["path"], {})[operation["method"].lower()] = entry
     webhooks: JSON = {}
     for event in version_profile.get("events", ()):
         hook = facts["webhooks"].get(event)
         if hook and hook["name"] not in webhooks:
             roots.add(hook["body"])
-            webhooks[hook["name"]] = {"post": {
-                "summary": hook["summary"],
-                "requestBody": {"required": True, **_json_body(hook["body"], "The delivered events.")},
-                "responses": {"200": {"description": "Received."}},
-            }}
+            webhooks[hook["name"]] = {
+                "post": {
+                    "summary": hook["summary"],
+                    "requestBody": {
+                        "required": True,
+                        **_json_body(hook["body"], "The delivered events."),
+                    },
+                    "responses": {"200": {"description": "Received."}},
+                }
+            }
     security = facts["security"]
     info = facts["info"]
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "info": {"title": info["title"], "version": api_version,
-                 "description": f"{info['description']} Profile: {version_profile['summary']}"},
+        "info": {
+            "title": info["title"],
+            "version": api_version,
+            "description": f"{info['description']} Profile: {version_profile['summary']}",
+        },
         "servers": [{"url": info["server"]}],
         "security": [{security["name"]: []}],
         "paths": paths,
         "webhooks": webhooks,
         "components": {
-            "securitySchemes": {security["name"]: {"type": "apiKey", "in": "header", "name": "Authorization",
-                                                   "description": security["description"]}},
+            "securitySchemes": {
+                security["name"]: {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": security["description"],
+                }
+            },
             "parameters": {name: _parameter(name) for name in facts["parameters"]},
-            "responses": {status: _json_body(ERROR_SCHEMA, text) for status, text in facts["errorStatuses"].items()},
+            "responses": {
+                status: _json_body(ERROR_SCHEMA, text)
+                for status, text in facts["errorStatuses"].items()
+            },
             "schemas": _components(roots, api_version),
         },
     }

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import jsonschema_rs
 
-from callrec._profiles import MESSAGE_KEY, versioned_schemas
-from callrec._specs import JSON, check_schema_name, profile, schema_id
+from callrec._profiles import MESSAGE_KEY, schema_document, versioned_schemas
+from callrec._specs import schema_id
 
 VALUE_LIMIT: Final = 80
 
@@ -79,7 +79,9 @@ class _Compiled:
         location = str(error.absolute_keyword_location or "")
         document_uri, _, fragment = location.partition("#")
         node: Any = self._documents.get(document_uri)
-        parts = [unquote(part).replace("~1", "/").replace("~0", "~") for part in fragment.split("/")[1:]]
+        parts = [
+            unquote(part).replace("~1", "/").replace("~0", "~") for part in fragment.split("/")[1:]
+        ]
         if node is None or not parts:
             return str(error.message)
         keyword = parts.pop()
@@ -98,9 +100,7 @@ def compiled(schema: str, api_version: str | None) -> _Compiled:
     """The compiled validator of ``schema`` as of ``api_version``, built once per process."""
     validator = _cache.get((schema, api_version))
     if validator is None:
-        check_schema_name(schema)
-        if api_version is not None:
-            profile(api_version)  # raises UnknownApiVersionError naming the supported ones
+        schema_document(schema, api_version)  # unknown names fail here, naming the known ones
         validator = _cache.setdefault((schema, api_version), _Compiled(schema, api_version))
     return validator
 
@@ -121,11 +121,3 @@ def validate(payload: Any, schema: str, *, api_version: str | None = None) -> li
 def is_valid(payload: Any, schema: str, *, api_version: str | None = None) -> bool:
     """True when ``payload`` satisfies the schema; the fast path for bulk checks."""
     return bool(compiled(schema, api_version).is_valid(payload))
-
-
-def schema_document(schema: str, api_version: str | None = None) -> JSON:
-    """The schema document as of ``api_version`` (read-only)."""
-    check_schema_name(schema)
-    if api_version is not None:
-        profile(api_version)
-    return versioned_schemas(api_version)[schema]

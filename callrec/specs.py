@@ -3,6 +3,7 @@
 Everything returned is shared and cached: treat it as read-only (copy before changing).
 """
 
+from callrec._profiles import enum_values, fields, has_schema, schema_document
 from callrec._specs import (
     api_versions,
     examples,
@@ -12,11 +13,13 @@ from callrec._specs import (
     schema_names,
     specs_root,
 )
-from callrec._validation import schema_document
 
 __all__ = [
     "api_versions",
+    "enum_values",
     "examples",
+    "fields",
+    "has_schema",
     "profile",
     "requirements",
     "schema_document",

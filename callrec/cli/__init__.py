@@ -16,7 +16,12 @@ __all__ = ["main"]
 EXIT_USAGE: Final = 2
 
 # name -> (help, add its arguments, run it and return the exit status)
-COMMANDS: Final[dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]] = {
+COMMANDS: Final[
+    dict[
+        str,
+        tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]],
+    ]
+] = {
     "validate": (_validate.HELP, _validate.add_arguments, _validate.run),
     "schemas": (_schemas.HELP, _schemas.add_arguments, _schemas.run),
     "specs": (_specs_build.HELP, _specs_build.add_arguments, _specs_build.run),

@@ -15,11 +15,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help=HELP, description=HELP)
     build.add_argument(
-        "--out", metavar="DIR", default="specs/openapi",
+        "--out",
+        metavar="DIR",
+        default="specs/openapi",
         help="folder to write the documents to (default: specs/openapi)",
     )
     build.add_argument(
-        "--check", action="store_true",
+        "--check",
+        action="store_true",
         help="write nothing; exit 1 when a document in DIR is missing or out of date",
     )
 
@@ -30,7 +33,10 @@ def run(arguments: argparse.Namespace) -> int:
     stale = [name for name, text in documents.items() if _current(out / name) != text]
     if arguments.check:
         for name in stale:
-            print(f"callrec: {out / name} is missing or out of date; run `callrec specs build`", file=sys.stderr)
+            print(
+                f"callrec: {out / name} is missing or out of date; run `callrec specs build`",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -39,7 +45,10 @@ def run(arguments: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"callrec: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"callrec: {len(documents)} OpenAPI documents in {out} ({len(stale)} updated)", file=sys.stderr)
+    print(
+        f"callrec: {len(documents)} OpenAPI documents in {out} ({len(stale)} updated)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -13,8 +13,9 @@ import orjson
 
 from callrec._detect import detect
 from callrec._inputs import Document, Unreadable, element_lines, read_documents
+from callrec._profiles import schema_document
 from callrec._specs import check_schema_name, profile
-from callrec._validation import Failure, compiled, schema_document
+from callrec._validation import Failure, compiled
 
 HELP = "validate payloads (events, callbacks, metadata, requests, responses) against the schemas"
 SUFFIXES: Final = (".json", ".ndjson", ".jsonl")
@@ -23,18 +24,23 @@ EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "files", nargs="+", metavar="FILE",
-        help="JSON, JSON array or NDJSON file; a folder (its *.json, *.ndjson, *.jsonl); - for stdin",
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="JSON, JSON-array or NDJSON file, a folder of them, or - for stdin",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--schema", metavar="NAME", help="validate every payload against NAME")
     which.add_argument(
-        "--detect", action="store_true",
+        "--detect",
+        action="store_true",
         help="name each payload's schema from its shape (the default)",
     )
     parser.add_argument("--api-version", metavar="V", help="validate as of this api-version")
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text",
+        "--format",
+        choices=("text", "json"),
+        default="text",
         help="text: file:line: pointer: message per failure; json: one result object per payload",
     )
     parser.add_argument("--output", metavar="PATH", help="write results here instead of stdout")
@@ -64,15 +70,19 @@ class _Run:
     def document(self, source: str, document: Document) -> None:
         value = document.value
         schema = self.schema or detect(value)
-        if isinstance(value, list) and not _is_array_schema(schema):
-            lines = element_lines(document)
-            for index, element in enumerate(value):
-                self._payload(source, lines[index], element, self.schema or detect(element), None)
-        else:
-            lines = element_lines(document) if isinstance(value, list) else None
+        if not isinstance(value, list):
+            self._payload(source, document.line, value, schema, None)
+            return
+        lines = element_lines(document)
+        if _is_array_schema(schema):  # one payload; failures map to their element's line
             self._payload(source, document.line, value, schema, lines)
+            return
+        for index, element in enumerate(value):  # a batch of separate payloads
+            self._payload(source, lines[index], element, self.schema or detect(element), None)
 
-    def _payload(self, source: str, line: int, value: Any, schema: str | None, lines: list[int] | None) -> None:
+    def _payload(
+        self, source: str, line: int, value: Any, schema: str | None, lines: list[int] | None
+    ) -> None:
         if schema is None:
             self.counts["invalid"] += 1
             reason = "cannot tell which schema this payload follows; name one with --schema"
@@ -96,12 +106,26 @@ class _Run:
             where = _line_of(failure.pointer, lines, line)
             self.out.write(f"{source}:{where}: {failure}\n")
 
-    def _json(self, source: str, line: int, schema: str | None, failures: list[Failure], error: str | None = None) -> None:
+    def _json(
+        self,
+        source: str,
+        line: int,
+        schema: str | None,
+        failures: list[Failure],
+        error: str | None = None,
+    ) -> None:
         record: dict[str, Any] = {
-            "file": source, "line": line, "schema": schema,
+            "file": source,
+            "line": line,
+            "schema": schema,
             "valid": error is None and not failures,
             "failures": [
-                {"pointer": f.pointer, "message": f.message, "schemaLocation": f.schema_location, "value": f.value}
+                {
+                    "pointer": f.pointer,
+                    "message": f.message,
+                    "schemaLocation": f.schema_location,
+                    "value": f.value,
+                }
                 for f in failures
             ],
         }
@@ -152,7 +176,9 @@ def run(arguments: argparse.Namespace) -> int:
             with open(arguments.output, "w", encoding="utf-8") as out:
                 return _run(arguments, out)
         except OSError as exc:
-            print(f"callrec: cannot write {arguments.output}: {exc.strerror or exc}", file=sys.stderr)
+            print(
+                f"callrec: cannot write {arguments.output}: {exc.strerror or exc}", file=sys.stderr
+            )
             return EXIT_UNREADABLE
     return _run(arguments, sys.stdout)
 
@@ -170,7 +196,9 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> int:
                 checker.document(source, item)
     counts = checker.counts
     total = counts["valid"] + counts["invalid"]
-    summary = f"callrec: {total} payloads checked: {counts['valid']} valid, {counts['invalid']} invalid"
+    summary = (
+        f"callrec: {total} payloads checked: {counts['valid']} valid, {counts['invalid']} invalid"
+    )
     if counts["unreadable"]:
         summary += f", {counts['unreadable']} unreadable inputs"
     print(summary, file=sys.stderr)

@@ -1,0 +1,3 @@
+"""The table of pytest plugins; nothing else lives here."""
+
+pytest_plugins = ["strategies.settings"]

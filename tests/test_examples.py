@@ -1,0 +1,53 @@
+"""Every worked example (seeds transcribed to the wire, digest facts, rejected quirks)
+behaves as specs/examples/index.yaml says, for every api-version it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import callrec
+from callrec._inputs import Document, read_documents
+from callrec._specs import example_path
+from callrec.specs import api_versions, examples
+
+ENTRIES = examples()
+
+
+def _payloads(entry: dict[str, Any]) -> list[Any]:
+    documents = list(read_documents(example_path(entry).read_bytes()))
+    assert all(isinstance(d, Document) for d in documents), documents
+    return [d.value for d in documents if isinstance(d, Document)]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_example(entry: dict[str, Any]) -> None:
+    schema = entry["schema"]
+    for payload in _payloads(entry):
+        if not entry.get("valid", True):
+            failures = callrec.validate(payload, schema)
+            for expected in entry["failures"]:
+                assert any(
+                    f.pointer == expected["pointer"] and expected["contains"] in f.message for f in failures
+                ), (expected, failures)
+            continue
+        assert callrec.validate(payload, schema) == [], "must be valid against the union schema"
+        versions = api_versions() if entry["apiVersions"] == "all" else entry["apiVersions"]
+        for version in versions:
+            assert callrec.validate(payload, schema, api_version=version) == [], version
+        for version in entry.get("rejectedBy", ()):
+            assert callrec.validate(payload, schema, api_version=version) != [], version
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_example_is_detected_as_its_schema(entry: dict[str, Any]) -> None:
+    for payload in _payloads(entry):
+        detected = callrec.detect(payload)
+        assert detected == entry["schema"], (detected, entry["file"])
+
+
+def test_metadata_examples_keep_real_file_line_ends() -> None:
+    for entry in ENTRIES:
+        if entry["schema"] == "RecordingMetadata":
+            assert b"\r\n" in example_path(entry).read_bytes(), entry["file"]

@@ -1,0 +1,70 @@
+"""The public surface is small and deliberate: changing it must change this test."""
+
+import callrec
+import callrec.cli
+import callrec.specs
+import strategies
+
+
+def test_callrec_exports() -> None:
+    assert sorted(callrec.__all__) == [
+        "Failure",
+        "SpecError",
+        "UnknownApiVersionError",
+        "UnknownSchemaError",
+        "__version__",
+        "detect",
+        "is_valid",
+        "validate",
+    ]
+
+
+def test_specs_exports() -> None:
+    assert sorted(callrec.specs.__all__) == [
+        "api_versions",
+        "enum_values",
+        "examples",
+        "fields",
+        "has_schema",
+        "profile",
+        "requirements",
+        "schema_document",
+        "schema_id",
+        "schema_names",
+        "specs_root",
+    ]
+
+
+def test_cli_exports() -> None:
+    assert callrec.cli.__all__ == ["main"]
+
+
+def test_strategies_exports() -> None:
+    assert sorted(strategies.__all__) == [
+        "MUTATION_KINDS",
+        "Mutation",
+        "PAYLOADS",
+        "call_locators",
+        "callback_batches",
+        "channel_affinities",
+        "error_responses",
+        "event_grid_batches",
+        "identifiers",
+        "mutations",
+        "recording_file_status_updated_cloud_events",
+        "recording_file_status_updated_data",
+        "recording_file_status_updated_events",
+        "recording_metadata",
+        "recording_result_responses",
+        "recording_state_changed_events",
+        "recording_state_responses",
+        "start_recording_failed_events",
+        "start_recording_requests",
+        "subscription_validation_events",
+    ]
+
+
+def test_every_exported_name_exists() -> None:
+    for module in (callrec, callrec.specs, callrec.cli, strategies):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
