@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import jsonschema_rs
 
 from callrec._profiles import MESSAGE_KEY, schema_document, versioned_schemas
-from callrec._specs import schema_id
+from callrec._specs import JSON, schema_id
 
 VALUE_LIMIT: Final = 80
 
@@ -50,11 +50,11 @@ class _Compiled:
 
     __slots__ = ("_documents", "is_valid", "iter_errors")
 
-    def __init__(self, name: str, api_version: str | None) -> None:
+    def __init__(self, root: JSON, api_version: str | None) -> None:
         documents = versioned_schemas(api_version)
         registry = jsonschema_rs.Registry([(schema_id(key), doc) for key, doc in documents.items()])
         validator = jsonschema_rs.Draft202012Validator(
-            documents[name], registry=registry, validate_formats=True
+            root, registry=registry, validate_formats=True
         )
         self._documents = {schema_id(key): doc for key, doc in documents.items()}
         self.is_valid = validator.is_valid
@@ -100,8 +100,25 @@ def compiled(schema: str, api_version: str | None) -> _Compiled:
     """The compiled validator of ``schema`` as of ``api_version``, built once per process."""
     validator = _cache.get((schema, api_version))
     if validator is None:
-        schema_document(schema, api_version)  # unknown names fail here, naming the known ones
-        validator = _cache.setdefault((schema, api_version), _Compiled(schema, api_version))
+        root = schema_document(schema, api_version)  # unknown names fail, naming the known ones
+        validator = _cache.setdefault((schema, api_version), _Compiled(root, api_version))
+    return validator
+
+
+_batch_cache: dict[tuple[str, str | None], _Compiled] = {}
+
+
+def compiled_batch(schema: str, api_version: str | None) -> _Compiled:
+    """A validator for a JSON array whose every element follows ``schema``.
+
+    One call checks a whole batch (an NDJSON region), which avoids a Python-to-Rust round
+    trip per payload; callers fall back to `compiled` to explain an invalid batch.
+    """
+    validator = _batch_cache.get((schema, api_version))
+    if validator is None:
+        schema_document(schema, api_version)
+        root = {"type": "array", "items": {"$ref": schema_id(schema)}}
+        validator = _batch_cache.setdefault((schema, api_version), _Compiled(root, api_version))
     return validator
 
 

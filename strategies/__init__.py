@@ -26,8 +26,17 @@ from strategies._events import (
 from strategies._metadata import recording_metadata
 from strategies._mutations import KINDS as MUTATION_KINDS
 from strategies._mutations import Mutation, mutations
-from strategies._requests import call_locators, channel_affinities, identifiers, start_recording_requests
-from strategies._responses import error_responses, recording_result_responses, recording_state_responses
+from strategies._requests import (
+    call_locators,
+    channel_affinities,
+    identifiers,
+    start_recording_requests,
+)
+from strategies._responses import (
+    error_responses,
+    recording_result_responses,
+    recording_state_responses,
+)
 
 __all__ = [
     "MUTATION_KINDS",

@@ -20,7 +20,14 @@ __all__ = ["KINDS", "Mutation", "mutations"]
 
 JSON = dict[str, Any]
 KINDS = ("drop required field", "wrong enum case", "wrong type", "above maximum", "bad date")
-_WRONG_TYPE = {"string": 12345, "integer": "12", "number": "1.5", "boolean": "true", "object": [], "array": {}}
+_WRONG_TYPE = {
+    "string": 12345,
+    "integer": "12",
+    "number": "1.5",
+    "boolean": "true",
+    "object": [],
+    "array": {},
+}
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,16 @@ def _resolve(schema: JSON, api_version: str | None) -> Iterator[JSON]:
     yield schema
     reference = schema.get("$ref")
     if isinstance(reference, str) and reference.endswith(".json"):
-        yield from _resolve(schema_document(reference.removesuffix(".json"), api_version), api_version)
+        yield from _resolve(
+            schema_document(reference.removesuffix(".json"), api_version), api_version
+        )
     for part in schema.get("allOf", ()):
         yield from _resolve(part, api_version)
 
 
-def _spots(value: Any, schema: JSON, api_version: str | None, path: tuple[str | int, ...] = ()) -> Iterator[_Spot]:
+def _spots(
+    value: Any, schema: JSON, api_version: str | None, path: tuple[str | int, ...] = ()
+) -> Iterator[_Spot]:
     for node in _resolve(schema, api_version):
         yield _Spot(path, value, node)
         if isinstance(value, dict):
@@ -93,18 +104,49 @@ def _candidates(payload: Any, schema: str, api_version: str | None) -> list[Muta
         if isinstance(value, dict):
             found += [
                 Mutation(_drop(payload, spot.path, field), "drop required field", where, field)
-                for field in node.get("required", ()) if field in value
+                for field in node.get("required", ())
+                if field in value
             ]
         enum = node.get("enum")
-        if isinstance(value, str) and enum and value.swapcase() not in enum and value != value.swapcase():
-            found.append(Mutation(_replace(payload, spot.path, value.swapcase()), "wrong enum case", where, ""))
+        if (
+            isinstance(value, str)
+            and enum
+            and value.swapcase() not in enum
+            and value != value.swapcase()
+        ):
+            found.append(
+                Mutation(
+                    _replace(payload, spot.path, value.swapcase()), "wrong enum case", where, ""
+                )
+            )
         declared = node.get("type")
         if isinstance(declared, str) and declared in _WRONG_TYPE:
-            found.append(Mutation(_replace(payload, spot.path, _WRONG_TYPE[declared]), "wrong type", where, declared))
+            found.append(
+                Mutation(
+                    _replace(payload, spot.path, _WRONG_TYPE[declared]),
+                    "wrong type",
+                    where,
+                    declared,
+                )
+            )
         if isinstance(value, int) and not isinstance(value, bool) and "maximum" in node:
-            found.append(Mutation(_replace(payload, spot.path, node["maximum"] + 1), "above maximum", where, "maximum"))
+            found.append(
+                Mutation(
+                    _replace(payload, spot.path, node["maximum"] + 1),
+                    "above maximum",
+                    where,
+                    "maximum",
+                )
+            )
         if isinstance(value, str) and node.get("format") == "date-time":
-            found.append(Mutation(_replace(payload, spot.path, "2024-13-45T25:61:00Z"), "bad date", where, "date-time"))
+            found.append(
+                Mutation(
+                    _replace(payload, spot.path, "2024-13-45T25:61:00Z"),
+                    "bad date",
+                    where,
+                    "date-time",
+                )
+            )
     return found
 
 

@@ -38,11 +38,18 @@ def _typed_identifier(kind: str, api_version: str | None) -> st.SearchStrategy[t
             lambda p: (f"4:{p[0]}", {"value": p[0], **p[1]})
         )
     if kind == "microsoftTeamsUser":
-        extra = {"isAnonymous": st.booleans(), **_cloud("MicrosoftTeamsUserIdentifierModel", api_version)}
-        return st.tuples(uuids(), _optional(extra)).map(lambda p: (f"8:orgid:{p[0]}", {"userId": p[0], **p[1]}))
+        extra = {
+            "isAnonymous": st.booleans(),
+            **_cloud("MicrosoftTeamsUserIdentifierModel", api_version),
+        }
+        return st.tuples(uuids(), _optional(extra)).map(
+            lambda p: (f"8:orgid:{p[0]}", {"userId": p[0], **p[1]})
+        )
     if kind == "microsoftTeamsApp":
         extra = _cloud("MicrosoftTeamsAppIdentifierModel", api_version)
-        return st.tuples(uuids(), _optional(extra)).map(lambda p: (f"28:orgid:{p[0]}", {"appId": p[0], **p[1]}))
+        return st.tuples(uuids(), _optional(extra)).map(
+            lambda p: (f"28:orgid:{p[0]}", {"appId": p[0], **p[1]})
+        )
     if kind == "teamsExtensionUser":
         extra = {"resourceId": uuids(), **_cloud("TeamsExtensionUserIdentifierModel", api_version)}
         return st.tuples(uuids(), uuids(), _optional(extra)).map(
@@ -67,16 +74,26 @@ def identifiers(api_version: str | None = None) -> st.SearchStrategy[JSON]:
                 identifier[kind] = typed
             return identifier
 
-        return st.tuples(_typed_identifier(kind, api_version), st.booleans(), st.booleans()).map(assemble)
+        return st.tuples(_typed_identifier(kind, api_version), st.booleans(), st.booleans()).map(
+            assemble
+        )
 
     return st.sampled_from(kinds).flatmap(build)
 
 
 def call_locators(api_version: str | None = None) -> st.SearchStrategy[JSON]:
     """CallLocator values of the kinds the version has."""
-    id_fields = {"groupCallLocator": "groupCallId", "serverCallLocator": "serverCallId", "roomCallLocator": "roomId"}
+    id_fields = {
+        "groupCallLocator": "groupCallId",
+        "serverCallLocator": "serverCallId",
+        "roomCallLocator": "roomId",
+    }
     kinds = [k for k in enum_values("CallLocatorKind", api_version) if k in id_fields]
-    values = {"groupCallId": uuids(), "serverCallId": server_call_ids(), "roomId": st.integers(10**16, 10**17).map(str)}
+    values = {
+        "groupCallId": uuids(),
+        "serverCallId": server_call_ids(),
+        "roomId": st.integers(10**16, 10**17).map(str),
+    }
 
     def build(kind: str) -> st.SearchStrategy[JSON]:
         field = id_fields[kind]
@@ -91,7 +108,9 @@ def channel_affinities(api_version: str | None = None) -> st.SearchStrategy[list
     """Up to five pins, each channel used once."""
     return st.lists(st.integers(0, 4), unique=True, max_size=5).flatmap(
         lambda channels: st.tuples(*(identifiers(api_version) for _ in channels)).map(
-            lambda people: [{"channel": c, "participant": p} for c, p in zip(channels, people, strict=True)]
+            lambda people: [
+                {"channel": c, "participant": p} for c, p in zip(channels, people, strict=True)
+            ]
         )
     )
 

@@ -19,11 +19,15 @@ ERROR_CODES = ["8522", "8501", "8523", "401", "8559", "8553", "8519", "8571", "8
 
 def recording_state_responses(api_version: str | None = None) -> st.SearchStrategy[JSON]:
     """RecordingStateResponse bodies."""
-    return objects("RecordingStateResponse", api_version, {
-        "recordingId": recording_ids(),
-        "recordingState": st.sampled_from(enum_values("RecordingState", api_version)),
-        "recordingKind": st.sampled_from(enum_values("RecordingKind", api_version)),
-    })
+    return objects(
+        "RecordingStateResponse",
+        api_version,
+        {
+            "recordingId": recording_ids(),
+            "recordingState": st.sampled_from(enum_values("RecordingState", api_version)),
+            "recordingKind": st.sampled_from(enum_values("RecordingKind", api_version)),
+        },
+    )
 
 
 def _errors(depth: int) -> st.SearchStrategy[JSON]:
@@ -32,11 +36,12 @@ def _errors(depth: int) -> st.SearchStrategy[JSON]:
         nested["details"] = st.lists(_errors(depth - 1), max_size=2)
         nested["innererror"] = _errors(depth - 1)
     return st.fixed_dictionaries(
-        {"code": st.sampled_from(ERROR_CODES), "message": st.text(min_size=1, max_size=60)}, optional=nested
+        {"code": st.sampled_from(ERROR_CODES), "message": st.text(min_size=1, max_size=60)},
+        optional=nested,
     )
 
 
-def error_responses(api_version: str | None = None) -> st.SearchStrategy[JSON]:  # noqa: ARG001
+def error_responses(api_version: str | None = None) -> st.SearchStrategy[JSON]:
     """CommunicationErrorResponse bodies (the same in every version)."""
     return _errors(2).map(lambda error: {"error": error})
 
@@ -46,19 +51,29 @@ def recording_result_responses(api_version: str | None = None) -> st.SearchStrat
 
     def chunk(document: str, index: int, reason: str) -> JSON:
         base = f"https://us-storage.asm.skype.com/v1/objects/{document}"
-        return {"documentId": document, "index": index, "endReason": reason,
-                "contentLocation": f"{base}/content/audio", "metadataLocation": f"{base}/content/acsmetadata",
-                "deleteLocation": base}
+        return {
+            "documentId": document,
+            "index": index,
+            "endReason": reason,
+            "contentLocation": f"{base}/content/audio",
+            "metadataLocation": f"{base}/content/acsmetadata",
+            "deleteLocation": base,
+        }
 
     chunks = st.lists(
-        st.tuples(document_ids(), st.sampled_from(enum_values("ChunkEndReason", api_version))), max_size=3
+        st.tuples(document_ids(), st.sampled_from(enum_values("ChunkEndReason", api_version))),
+        max_size=3,
     ).map(lambda items: [chunk(doc, i, reason) for i, (doc, reason) in enumerate(items)])
-    return objects("RecordingResultResponse", api_version, {
-        "recordingId": recording_ids(),
-        "recordingStorageInfo": chunks.map(lambda c: {"recordingChunks": c}),
-        "errors": st.lists(_errors(1), max_size=2),
-        "recordingStartTime": timestamps(),
-        "recordingDurationMs": st.integers(0, 10**8),
-        "sessionEndReason": st.sampled_from(enum_values("CallSessionEndReason", api_version)),
-        "recordingExpirationTime": timestamps(),
-    })
+    return objects(
+        "RecordingResultResponse",
+        api_version,
+        {
+            "recordingId": recording_ids(),
+            "recordingStorageInfo": chunks.map(lambda c: {"recordingChunks": c}),
+            "errors": st.lists(_errors(1), max_size=2),
+            "recordingStartTime": timestamps(),
+            "recordingDurationMs": st.integers(0, 10**8),
+            "sessionEndReason": st.sampled_from(enum_values("CallSessionEndReason", api_version)),
+            "recordingExpirationTime": timestamps(),
+        },
+    )

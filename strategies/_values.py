@@ -51,7 +51,9 @@ def recording_ids() -> st.SearchStrategy[str]:
 
 def server_call_ids() -> st.SearchStrategy[str]:
     """Standard base64 of a conversation URL: may contain ``/``, ``+`` and ``=``."""
-    paths = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=8, max_size=22)
+    paths = st.text(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=8, max_size=22
+    )
     return st.tuples(paths, st.integers(0, 99)).map(
         lambda parts: base64.b64encode(
             f"https://api.flightproxy.skype.com/api/v2/cp/conv.skype.com/conv/{parts[0]}?i={parts[1]}".encode()
@@ -62,14 +64,19 @@ def server_call_ids() -> st.SearchStrategy[str]:
 def document_ids() -> st.SearchStrategy[str]:
     """Storage document ids such as ``0-eus-d19-c0fe324c69a5b8e9b5f1b3e240dc6c8e``."""
     return st.tuples(
-        st.integers(0, 9), st.sampled_from(["eus", "wus", "weu", "neu"]), st.integers(1, 30), st.uuids()
+        st.integers(0, 9),
+        st.sampled_from(["eus", "wus", "weu", "neu"]),
+        st.integers(1, 30),
+        st.uuids(),
     ).map(lambda p: f"{p[0]}-{p[1]}-d{p[2]}-{p[3].hex}")
 
 
 def https_urls() -> st.SearchStrategy[str]:
     """Absolute https URLs."""
     hosts = st.sampled_from(["contoso.example.com", "hooks.example.net", "127.0.0.1:8443"])
-    segments = st.lists(st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12), max_size=3)
+    segments = st.lists(
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12), max_size=3
+    )
     return st.tuples(hosts, segments).map(lambda p: f"https://{p[0]}/" + "/".join(p[1]))
 
 
@@ -89,5 +96,7 @@ def timestamps() -> st.SearchStrategy[str]:
 
 def later(start: str, milliseconds: int) -> str:
     """A timestamp ``milliseconds`` after ``start`` (both RFC 3339, Z)."""
-    moment = datetime.fromisoformat(start.replace("Z", "+00:00")) + timedelta(milliseconds=milliseconds)
+    moment = datetime.fromisoformat(start.replace("Z", "+00:00")) + timedelta(
+        milliseconds=milliseconds
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import callrec
-from callrec._inputs import Document, read_documents
+from callrec._inputs import Batch, Document, read_documents
 from callrec._specs import example_path
 from callrec.specs import api_versions, examples
 
@@ -16,9 +16,11 @@ ENTRIES = examples()
 
 
 def _payloads(entry: dict[str, Any]) -> list[Any]:
-    documents = list(read_documents(example_path(entry).read_bytes()))
-    assert all(isinstance(d, Document) for d in documents), documents
-    return [d.value for d in documents if isinstance(d, Document)]
+    payloads: list[Any] = []
+    for item in read_documents(example_path(entry).read_bytes()):
+        assert isinstance(item, Document | Batch), item
+        payloads += item.values if isinstance(item, Batch) else [item.value]
+    return payloads
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
@@ -29,7 +31,8 @@ def test_example(entry: dict[str, Any]) -> None:
             failures = callrec.validate(payload, schema)
             for expected in entry["failures"]:
                 assert any(
-                    f.pointer == expected["pointer"] and expected["contains"] in f.message for f in failures
+                    f.pointer == expected["pointer"] and expected["contains"] in f.message
+                    for f in failures
                 ), (expected, failures)
             continue
         assert callrec.validate(payload, schema) == [], "must be valid against the union schema"

@@ -23,18 +23,30 @@ from callrec._specs import (
 from callrec.specs import api_versions, examples, requirements, schema_names
 
 SEEDS = {
-    "000_d3db2c78101134c6.txt", "001_98ae07f55c7af0d9.txt", "002_7a57fee2bba3c30f.txt",
-    "003_9dfbd369910db9b9.txt", "004_fb3406eff000114b.txt",
+    "000_d3db2c78101134c6.txt",
+    "001_98ae07f55c7af0d9.txt",
+    "002_7a57fee2bba3c30f.txt",
+    "003_9dfbd369910db9b9.txt",
+    "004_fb3406eff000114b.txt",
 }
 GA_AND_PREVIEW = [
-    "2023-03-06", "2023-10-15", "2024-04-15", "2024-09-15", "2025-05-15", "2025-06-15",
-    "2025-08-15-preview", "2026-03-12",
+    "2023-03-06",
+    "2023-10-15",
+    "2024-04-15",
+    "2024-09-15",
+    "2025-05-15",
+    "2025-06-15",
+    "2025-08-15-preview",
+    "2026-03-12",
 ]
 
 
 def _meta_errors(document: Any, name: str) -> list[str]:
     validator = jsonschema.Draft202012Validator(meta_schema(name))
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
 
 
 def _refs(node: Any) -> list[str]:
@@ -95,9 +107,15 @@ def test_profile_is_valid_and_names_what_exists(version: str) -> None:
         document = base_schemas()[name]
         known = set(document.get("properties", {}))
         assert set(rule.get("properties", ())) <= known, f"{version}/{name}: unknown properties"
-        assert set(rule.get("required", ())) <= known, f"{version}/{name}: required field not a property"
-        assert set(rule.get("required", ())) <= set(rule.get("properties", known)), f"{version}/{name}"
-        assert set(rule.get("enum", ())) <= set(document.get("enum", ())), f"{version}/{name}: unknown enum value"
+        assert set(rule.get("required", ())) <= known, (
+            f"{version}/{name}: required field not a property"
+        )
+        assert set(rule.get("required", ())) <= set(rule.get("properties", known)), (
+            f"{version}/{name}"
+        )
+        assert set(rule.get("enum", ())) <= set(document.get("enum", ())), (
+            f"{version}/{name}: unknown enum value"
+        )
     for operation in version_profile["operations"].values():
         for body in [operation.get("request"), *operation["success"].values()]:
             assert body is None or body in base_schemas()
@@ -107,9 +125,15 @@ def test_profile_is_valid_and_names_what_exists(version: str) -> None:
 @pytest.mark.parametrize("version", GA_AND_PREVIEW)
 def test_profile_events_match_the_event_schemas_it_keeps(version: str) -> None:
     version_profile = profiles()[version]
-    tagged = {name: doc["x-callrec-event"] for name, doc in base_schemas().items() if "x-callrec-event" in doc}
+    tagged = {
+        name: doc["x-callrec-event"]
+        for name, doc in base_schemas().items()
+        if "x-callrec-event" in doc
+    }
     kept = {tagged[name] for name in tagged if version_profile["schemas"].get(name) != "absent"}
-    assert kept - {"Microsoft.EventGrid.SubscriptionValidationEvent"} == set(version_profile["events"])
+    assert kept - {"Microsoft.EventGrid.SubscriptionValidationEvent"} == set(
+        version_profile["events"]
+    )
 
 
 def test_detection_rules_are_valid_and_name_known_schemas() -> None:
@@ -139,7 +163,9 @@ def test_examples_index_is_valid_and_complete() -> None:
         assert entry["schema"] in schema_names()
         source = entry["source"].split(" §")[0]
         assert source in SEEDS | {"recording-contract.md"}, source
-    assert {entry["source"].split(" §")[0] for entry in examples()} >= SEEDS, "every seed has an example"
+    assert {entry["source"].split(" §")[0] for entry in examples()} >= SEEDS, (
+        "every seed has an example"
+    )
 
 
 def test_requirement_catalog_is_valid() -> None:
@@ -176,8 +202,23 @@ def test_requirement_sources_name_real_documents() -> None:
 def test_catalog_covers_every_area_the_issue_names() -> None:
     areas = {entry["area"] for entry in requirements()}
     assert areas >= {
-        "START", "GET", "STOP", "PAUSE", "RESUME", "STATE", "ERR", "AUTH", "REPEAT", "CALLBACK",
-        "EVENT", "HOOK", "MEDIA", "META", "RANGE", "DELETE", "RETENTION",
+        "START",
+        "GET",
+        "STOP",
+        "PAUSE",
+        "RESUME",
+        "STATE",
+        "ERR",
+        "AUTH",
+        "REPEAT",
+        "CALLBACK",
+        "EVENT",
+        "HOOK",
+        "MEDIA",
+        "META",
+        "RANGE",
+        "DELETE",
+        "RETENTION",
     }
 
 

@@ -7,15 +7,15 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, BinaryIO, Final, TextIO
 
 import orjson
 
 from callrec._detect import detect
-from callrec._inputs import Document, Unreadable, element_lines, read_documents
+from callrec._inputs import Batch, Document, Unreadable, element_lines, read_stream
 from callrec._profiles import schema_document
 from callrec._specs import check_schema_name, profile
-from callrec._validation import Failure, compiled
+from callrec._validation import Failure, compiled, compiled_batch
 
 HELP = "validate payloads (events, callbacks, metadata, requests, responses) against the schemas"
 SUFFIXES: Final = (".json", ".ndjson", ".jsonl")
@@ -66,6 +66,29 @@ class _Run:
             self._json(source, line, None, [], error=reason)
         else:
             self.out.write(f"{source}:{line}: {reason}\n")
+
+    def item(self, source: str, item: Batch | Document | Unreadable) -> None:
+        if isinstance(item, Batch):
+            self.batch(source, item)
+        elif isinstance(item, Unreadable):
+            self.unreadable(source, item.line, item.reason)
+        else:
+            self.document(source, item)
+
+    def batch(self, source: str, batch: Batch) -> None:
+        """NDJSON lines: one check for the whole batch when it is all valid (the usual case)."""
+        values = batch.values
+        schema = self.schema or detect(values[0])
+        if (
+            not self.as_json
+            and schema is not None
+            and not _is_array_schema(schema)
+            and compiled_batch(schema, self.api_version).is_valid(values)
+        ):
+            self.counts["valid"] += len(values)
+            return
+        for document in batch.documents():
+            self.document(source, document)
 
     def document(self, source: str, document: Document) -> None:
         value = document.value
@@ -146,11 +169,11 @@ def _line_of(pointer: str, lines: list[int] | None, default: int) -> int:
     return default
 
 
-def _sources(names: list[str]) -> Iterator[tuple[str, bytes | str]]:
-    """(display name, contents) per input; contents is an error message when unreadable."""
+def _sources(names: list[str]) -> Iterator[tuple[str, BinaryIO | str]]:
+    """(display name, open binary file) per input, or (name, why it cannot be read)."""
     for name in names:
         if name == "-":
-            yield "<stdin>", sys.stdin.buffer.read()
+            yield "<stdin>", sys.stdin.buffer
             continue
         path = Path(name)
         if path.is_dir():
@@ -158,16 +181,19 @@ def _sources(names: list[str]) -> Iterator[tuple[str, bytes | str]]:
             if not found:
                 yield name, f"no {', '.join(SUFFIXES)} files in this folder"
             for child in found:
-                yield from _read(str(child), child)
+                yield from _open(str(child), child)
         else:
-            yield from _read(name, path)
+            yield from _open(name, path)
 
 
-def _read(name: str, path: Path) -> Iterator[tuple[str, bytes | str]]:
+def _open(name: str, path: Path) -> Iterator[tuple[str, BinaryIO | str]]:
     try:
-        yield name, path.read_bytes()
+        handle = path.open("rb")
     except OSError as exc:
         yield name, f"cannot read: {exc.strerror or exc}"
+        return
+    with handle:
+        yield name, handle
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -189,11 +215,11 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> int:
         if isinstance(contents, str):
             checker.unreadable(source, 0, contents)
             continue
-        for item in read_documents(contents):
-            if isinstance(item, Unreadable):
-                checker.unreadable(source, item.line, item.reason)
-            else:
-                checker.document(source, item)
+        try:
+            for item in read_stream(contents):
+                checker.item(source, item)
+        except OSError as exc:  # e.g. a read error part way through a file
+            checker.unreadable(source, 0, f"cannot read: {exc.strerror or exc}")
     counts = checker.counts
     total = counts["valid"] + counts["invalid"]
     summary = (
