@@ -129,7 +129,10 @@ def validate(payload: Any, schema: str, *, api_version: str | None = None) -> li
     values and whole schemas the version lacks are rejected. Without it, the payload is
     checked against the union of every supported version.
     """
-    validator = compiled(schema, api_version)
+    try:  # the hot path: one dict lookup, one call into Rust
+        validator = _cache[schema, api_version]
+    except KeyError:
+        validator = compiled(schema, api_version)
     if validator.is_valid(payload):
         return []
     return validator.failures(payload)
@@ -137,4 +140,8 @@ def validate(payload: Any, schema: str, *, api_version: str | None = None) -> li
 
 def is_valid(payload: Any, schema: str, *, api_version: str | None = None) -> bool:
     """True when ``payload`` satisfies the schema; the fast path for bulk checks."""
-    return bool(compiled(schema, api_version).is_valid(payload))
+    try:
+        validator = _cache[schema, api_version]
+    except KeyError:
+        validator = compiled(schema, api_version)
+    return bool(validator.is_valid(payload))
