@@ -66,10 +66,13 @@ def _cloud_event(schema: str, data: st.SearchStrategy[JSON]) -> st.SearchStrateg
     )
 
 
-def recording_state_changed_events(api_version: str | None = None) -> st.SearchStrategy[JSON]:
-    """One RecordingStateChanged CloudEvent with the data fields the version has."""
-    data = objects(
-        "RecordingStateChangedData",
+def _callback_data(
+    schema: str, event_schema: str, api_version: str | None
+) -> st.SearchStrategy[JSON]:
+    """`data` of a Call Automation callback: the fields both recording callbacks share."""
+    event_type = _event_type(event_schema, "type")
+    return objects(
+        schema,
         api_version,
         {
             "recordingId": recording_ids(),
@@ -82,8 +85,15 @@ def recording_state_changed_events(api_version: str | None = None) -> st.SearchS
             "operationContext": st.text(max_size=20),
             "resultInformation": _result_informations(),
             "version": st.just(api_version or "2025-06-15"),
-            "publicEventType": st.just("Microsoft.Communication.RecordingStateChanged"),
+            "publicEventType": st.just(event_type),
         },
+    )
+
+
+def recording_state_changed_events(api_version: str | None = None) -> st.SearchStrategy[JSON]:
+    """One RecordingStateChanged CloudEvent with the data fields the version has."""
+    data = _callback_data(
+        "RecordingStateChangedData", "RecordingStateChangedCloudEvent", api_version
     )
     return _cloud_event("RecordingStateChangedCloudEvent", data)
 
@@ -92,20 +102,7 @@ def start_recording_failed_events(api_version: str | None = None) -> st.SearchSt
     """One StartRecordingFailed CloudEvent (only for versions that have it)."""
     if not has_schema("StartRecordingFailedCloudEvent", api_version):
         raise LookupError(f"api-version {api_version} has no StartRecordingFailed event")
-    data = objects(
-        "StartRecordingFailedData",
-        api_version,
-        {
-            "recordingId": recording_ids(),
-            "callConnectionId": uuids(),
-            "serverCallId": server_call_ids(),
-            "correlationId": uuids(),
-            "operationContext": st.text(max_size=20),
-            "resultInformation": _result_informations(),
-            "version": st.just(api_version or "2025-06-15"),
-            "publicEventType": st.just("Microsoft.Communication.StartRecordingFailed"),
-        },
-    )
+    data = _callback_data("StartRecordingFailedData", "StartRecordingFailedCloudEvent", api_version)
     return _cloud_event("StartRecordingFailedCloudEvent", data)
 
 
