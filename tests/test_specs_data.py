@@ -226,3 +226,23 @@ def test_error_table_codes_all_appear_in_the_catalog() -> None:
     text = json.dumps(requirements())
     for code in ["8522", "8501", "8523", "8559", "8553", "8519", "8571", "8573"]:
         assert code in text, code
+
+
+@pytest.mark.parametrize("name", ["errors", "media"])
+def test_emulator_data_files_are_valid(name: str) -> None:
+    assert _meta_errors(read_spec_yaml(f"{name}.yaml"), name) == []
+
+
+def test_media_combinations_use_the_request_enums() -> None:
+    from callrec.specs import enum_values
+
+    for combination in read_spec_yaml("media.yaml")["combinations"]:
+        assert combination["content"] in enum_values("RecordingContentType")
+        assert combination["channel"] in enum_values("RecordingChannelType")
+        assert combination["format"] in enum_values("RecordingFormatType")
+
+
+def test_error_catalog_carries_the_documented_codes() -> None:
+    errors = read_spec_yaml("errors.yaml")["errors"]
+    pairs = {(e["status"], e["code"]) for e in errors.values() if e["source"] != "decision"}
+    assert {(404, "8522"), (400, "8501"), (400, "8523"), (401, "401"), (400, "8553")} <= pairs

@@ -10,7 +10,7 @@ from typing import Final
 
 from callrec._errors import SpecError
 from callrec._version import __version__
-from callrec.cli import _schemas, _specs_build, _validate
+from callrec.cli import _emulator, _schemas, _specs_build, _validate
 
 __all__ = ["main"]
 
@@ -26,6 +26,7 @@ COMMANDS: Final[
     "validate": (_validate.HELP, _validate.add_arguments, _validate.run),
     "schemas": (_schemas.HELP, _schemas.add_arguments, _schemas.run),
     "specs": (_specs_build.HELP, _specs_build.add_arguments, _specs_build.run),
+    "emulator": (_emulator.HELP, _emulator.add_arguments, _emulator.run),
 }
 
 

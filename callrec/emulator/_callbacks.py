@@ -1,0 +1,101 @@
+"""Deliver callbacks: in order per recording, with retries and back-off, every attempt logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import httpx
+
+LOG = logging.getLogger("callrec.emulator")
+
+
+class Deliveries:
+    """Per-key ordered delivery queues (a key is a recording id) and the log of attempts."""
+
+    def __init__(
+        self,
+        attempts: int = 4,
+        backoff: float = 0.25,
+        timeout: float = 5.0,
+        log_limit: int = 10_000,
+    ) -> None:
+        self.attempts = attempts
+        self.backoff = backoff
+        self.timeout = timeout
+        self.log: deque[dict[str, Any]] = deque(maxlen=log_limit)
+        self._queues: dict[str, deque[tuple[str, Any, str]]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+
+    def submit(self, key: str, url: str, body: Any, label: str) -> None:
+        """Queue one POST of ``body`` (JSON) to ``url``; ``label`` names it in the log."""
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append((url, body, label))
+            return
+        self._queues[key] = deque([(url, body, label)])
+        task = asyncio.get_running_loop().create_task(self._drain(key))
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+    async def _drain(self, key: str) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                url, body, label = queue[0]
+                await self._deliver(key, url, body, label)
+                queue.popleft()
+        finally:
+            del self._queues[key]
+
+    async def _deliver(self, key: str, url: str, body: Any, label: str) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        for attempt in range(1, self.attempts + 1):
+            entry: dict[str, Any] = {
+                "key": key,
+                "url": url,
+                "event": label,
+                "attempt": attempt,
+                "time": time.time(),
+                "status": None,
+                "error": None,
+                "body": body,
+            }
+            try:
+                response = await self._client.post(url, json=body)
+                entry["status"] = response.status_code
+            except httpx.HTTPError as exc:
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+            self.log.append(entry)
+            if entry["status"] is not None and 200 <= entry["status"] < 300:
+                return
+            LOG.info(
+                "callback %s to %s failed (attempt %d): %s",
+                label,
+                url,
+                attempt,
+                entry["error"] or entry["status"],
+            )
+            if attempt < self.attempts:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def idle(self) -> None:
+        """Wait until every queued delivery has finished (for tests and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
+
+    def reset(self) -> None:
+        self.log.clear()
+
+    async def close(self) -> None:
+        for task in list(self._workers):
+            task.cancel()
+        await asyncio.gather(*list(self._workers), return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
