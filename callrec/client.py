@@ -1,0 +1,224 @@
+"""A small HMAC-signing HTTP client for a Call Recording endpoint and the emulator's control API.
+
+Needs the ``emulator`` extra (httpx). The suites and the self-tests use it; it sends exactly
+what it is told (no retries, no validation), so it can also send wrong things on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from callrec.auth import (
+    SIGNED_HEADERS,
+    ConnectionString,
+    content_hash,
+    path_quote,
+    signature,
+    string_to_sign,
+)
+
+__all__ = ["Client", "HmacAuth"]
+
+
+class HmacAuth(httpx.Auth):
+    """Signs each request as ACS expects, over the path and query exactly as sent."""
+
+    requires_request_body = True
+
+    def __init__(
+        self, access_key: str, *, host: str | None = None, date: str | None = None
+    ) -> None:
+        self._key = access_key
+        self._host = host
+        self._date = date
+
+    def __repr__(self) -> str:
+        return "HmacAuth(<redacted>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        date = self._date or formatdate(usegmt=True)
+        body_hash = content_hash(request.content)
+        host = self._host or request.url.netloc.decode("ascii")
+        text = string_to_sign(
+            request.method, request.url.raw_path.decode("ascii"), date, host, body_hash
+        )
+        request.headers["x-ms-date"] = date
+        request.headers["x-ms-content-sha256"] = body_hash
+        request.headers["Authorization"] = (
+            f"HMAC-SHA256 SignedHeaders={SIGNED_HEADERS}&Signature={signature(self._key, text)}"
+        )
+        yield request
+
+
+class Client:
+    """Recording operations and emulator control calls against one endpoint."""
+
+    def __init__(
+        self,
+        connection_string: str | ConnectionString,
+        *,
+        api_version: str = "2025-06-15",
+        verify: bool | str | Path = True,
+        timeout: float = 10.0,
+    ) -> None:
+        parsed = (
+            connection_string
+            if isinstance(connection_string, ConnectionString)
+            else ConnectionString.parse(str(connection_string))
+        )
+        self.endpoint = parsed.endpoint
+        self.api_version = api_version
+        self._key = parsed.access_key
+        self.http = httpx.Client(
+            base_url=self.endpoint,
+            verify=str(verify) if isinstance(verify, Path) else verify,
+            timeout=timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"Client({self.endpoint!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        signed: bool = True,
+    ) -> httpx.Response:
+        """One request; ``path`` is sent as given (the helpers below percent-encode ids)."""
+        chosen: httpx.Auth | None = auth or (HmacAuth(self._key) if signed else None)
+        return self.http.request(
+            method,
+            path,
+            json=json,
+            content=content,
+            headers=headers,
+            params=params,
+            auth=chosen or httpx.USE_CLIENT_DEFAULT,
+        )
+
+    def _versioned(self, api_version: str | None) -> dict[str, str]:
+        return {"api-version": api_version or self.api_version}
+
+    # ------------------------------------------------------------ recording operations
+    def start(
+        self, body: Any, *, api_version: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        return self.request(
+            "POST",
+            "/calling/recordings",
+            json=body,
+            params=self._versioned(api_version),
+            headers=headers,
+        )
+
+    def get(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
+        return self.request(
+            "GET",
+            f"/calling/recordings/{path_quote(recording_id)}",
+            params=self._versioned(api_version),
+        )
+
+    def pause(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
+        return self.request(
+            "POST",
+            f"/calling/recordings/{path_quote(recording_id)}:pause",
+            params=self._versioned(api_version),
+        )
+
+    def resume(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
+        return self.request(
+            "POST",
+            f"/calling/recordings/{path_quote(recording_id)}:resume",
+            params=self._versioned(api_version),
+        )
+
+    def stop(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
+        return self.request(
+            "DELETE",
+            f"/calling/recordings/{path_quote(recording_id)}",
+            params=self._versioned(api_version),
+        )
+
+    def result(
+        self, recording_id: str, *, api_version: str = "2025-08-15-preview"
+    ) -> httpx.Response:
+        return self.request(
+            "GET",
+            f"/calling/recordings/{path_quote(recording_id)}/result",
+            params=self._versioned(api_version),
+        )
+
+    # ------------------------------------------------------------ emulator control API
+    def _control(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.request(method, f"/emulator{path}", json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"emulator control {method} {path} failed: {response.status_code} {response.text}"
+            )
+        return response.json() if response.content else None
+
+    def info(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._control("GET", "/info")
+        return result
+
+    def reset(self) -> None:
+        self._control("POST", "/reset")
+
+    def create_call(
+        self, participants: list[dict[str, Any]], kind: str = "serverCall"
+    ) -> dict[str, Any]:
+        call: dict[str, Any] = self._control(
+            "POST", "/calls", {"participants": participants, "kind": kind}
+        )
+        return call
+
+    def end_call(self, server_call_id: str) -> None:
+        self._control("DELETE", f"/calls/{path_quote(server_call_id)}")
+
+    def add_participant(self, server_call_id: str, participant: dict[str, Any]) -> dict[str, Any]:
+        call: dict[str, Any] = self._control(
+            "POST",
+            f"/calls/{path_quote(server_call_id)}/participants",
+            {"participant": participant},
+        )
+        return call
+
+    def remove_participant(self, server_call_id: str, raw_id: str) -> dict[str, Any]:
+        call: dict[str, Any] = self._control(
+            "DELETE", f"/calls/{path_quote(server_call_id)}/participants/{path_quote(raw_id)}"
+        )
+        return call
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._control("GET", "/deliveries")["deliveries"]
+        return found
+
+    def advance_clock(self, seconds: float) -> str:
+        now: str = self._control("POST", "/clock:advance", {"seconds": seconds})["now"]
+        return now
+
+    def set_fault(self, name: str) -> None:
+        self._control("POST", "/faults", {"name": name})
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "/faults")

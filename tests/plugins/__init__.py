@@ -1,0 +1,1 @@
+"""pytest plugins of the self-tests, listed in the root conftest.py."""
