@@ -157,13 +157,11 @@ def candidate_paths(raw_path: str, query: str) -> list[str]:
 
 
 def candidate_hosts(headers: Mapping[str, str], extra: Iterable[str] = ()) -> list[str]:
-    """The hosts a client may have signed: Host, x-ms-host (with or without port), extras."""
-    hosts: list[str] = []
-    for value in (headers.get("host", ""), headers.get("x-ms-host", ""), *extra):
-        if value:
-            hosts.append(value)
-            hosts.append(value.rsplit(":", 1)[0] if value.count(":") == 1 else value)
-    return list(dict.fromkeys(hosts))
+    """The hosts a client may have signed, each exactly as given: the Host header, x-ms-host
+    (Python sends it without the port, JS with it; either way it is what they signed), extras
+    such as the public host behind a proxy. A port is never stripped: the signed host keeps it."""
+    values = (headers.get("host", ""), headers.get("x-ms-host", ""), *extra)
+    return list(dict.fromkeys(value for value in values if value))
 
 
 def expected_signatures(
