@@ -6,6 +6,7 @@ what it is told (no retries, no validation), so it can also send wrong things on
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Generator, Mapping
 from email.utils import formatdate
 from pathlib import Path
@@ -74,11 +75,10 @@ class Client:
         self.endpoint = parsed.endpoint
         self.api_version = api_version
         self._key = parsed.access_key
-        self.http = httpx.Client(
-            base_url=self.endpoint,
-            verify=str(verify) if isinstance(verify, Path) else verify,
-            timeout=timeout,
+        trust: bool | ssl.SSLContext = (
+            verify if isinstance(verify, bool) else ssl.create_default_context(cafile=str(verify))
         )
+        self.http = httpx.Client(base_url=self.endpoint, verify=trust, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"

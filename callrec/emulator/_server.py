@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import sys
 import tempfile
@@ -165,5 +166,13 @@ def run_foreground(
                 )
 
         threading.Thread(target=announce, daemon=True).start()
-        server.run(sockets=[sock])
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: make
+        # both end the process with status 0 once the shutdown is done.
+        signal.signal(signal.SIGTERM, _exit_quietly)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
     return 0
+
+
+def _exit_quietly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
