@@ -49,7 +49,9 @@ def build_app(settings: Settings | None = None) -> Starlette:
 async def _control_endpoint(emulator: Emulator, request: Request, raw_path: str) -> Response:
     query = request.scope.get("query_string", b"").decode("latin-1")
     try:
-        body = await read_body(request, emulator.settings.max_body)  # first: never answer mid-upload
+        body = await read_body(
+            request, emulator.settings.max_body
+        )  # first: never answer mid-upload
         handler, params = _control.match(request.method, raw_path)
         _api.authenticate(emulator, request, CONTROL_PREFIX + raw_path, query, body)
         return await handler(emulator, request, params, body)
