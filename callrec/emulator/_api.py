@@ -235,7 +235,7 @@ async def dispatch(emulator: Emulator, request: Request) -> Response:
 
 async def _serve(emulator: Emulator, request: Request, raw_path: str, query: str) -> Response:
     # read the body first: never answer while the client is still uploading
-        body = await read_body(request, emulator.settings.max_body)
+    body = await read_body(request, emulator.settings.max_body)
     operation_id, recording_id = _route(raw_path, request.method)
     authenticate(emulator, request, raw_path, query, body)
     api_version = _api_version(emulator, query)
