@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
@@ -21,6 +22,7 @@ from callrec.emulator._state import Settings
 from callrec.emulator._tls import ensure_certificates
 
 STARTUP_TIMEOUT = 15.0
+ABORT_AFTER = 0.3  # seconds into shutdown
 
 
 class Running(str):
@@ -65,9 +67,22 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         self.ready.set()
 
-    def install_signal_handlers(self) -> None:  # pragma: no cover - uvicorn < 0.29 API
-        if threading.current_thread() is threading.main_thread():
-            super().install_signal_handlers()  # type: ignore[misc]
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # An idle TLS keep-alive connection whose client went quiet never completes the TLS
+        # close handshake: uvicorn would wait out its graceful timeout and then leak the
+        # transport. Abort whatever is still open shortly after shutdown begins.
+        abort = asyncio.get_running_loop().call_later(ABORT_AFTER, self._abort_connections)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            abort.cancel()
+            self._abort_connections()
+
+    def _abort_connections(self) -> None:
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
 
 
 def _config(app: Starlette, tls_files: tuple[Path, Path] | None, log_level: str) -> uvicorn.Config:
