@@ -164,18 +164,6 @@ def candidate_hosts(headers: Mapping[str, str], extra: Iterable[str] = ()) -> li
     return list(dict.fromkeys(value for value in values if value))
 
 
-def expected_signatures(
-    access_key: str, method: str, *, paths: list[str], date: str, hosts: list[str], body_hash: str
-) -> dict[str, str]:
-    """string to sign -> its signature, for every combination of candidates."""
-    return {
-        text: signature(access_key, text)
-        for text in (
-            string_to_sign(method, path, date, host, body_hash) for path in paths for host in hosts
-        )
-    }
-
-
 def path_quote(identifier: str) -> str:
     """Percent-encode an id for a path segment (ids may hold ``/``, ``+`` and ``=``)."""
     return quote(identifier, safe="")

@@ -7,6 +7,8 @@ emulator. Every test is bounded in time (`DEADLINE`) so a hang fails instead of 
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -37,9 +39,19 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(bounded())
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client (the emulator here is plain HTTP): building one per
+    httpx client costs ~20 ms, which 64 clients would spend before sending anything."""
+    return ssl.create_default_context()
+
+
 def signed_client(emulator: Running) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        base_url=emulator.endpoint, auth=HmacAuth(emulator.access_key), timeout=30.0
+        base_url=emulator.endpoint,
+        auth=HmacAuth(emulator.access_key),
+        timeout=30.0,
+        verify=tls_context(),
     )
 
 
@@ -181,8 +193,8 @@ def test_64_clients_full_lifecycles_lose_nothing(
         )
 
     failures = [outcome for outcome in run(everyone) if outcome is not None]
-    assert failures == [], f"{len(failures)} clients failed, e.g. {failures[:3]!r}"
-    assert ledger.wrong == [], f"{len(ledger.wrong)} wrong answers, e.g. {ledger.wrong[:5]}"
+    assert not failures, f"{len(failures)} clients failed, e.g. {failures[:3]!r}"
+    assert not ledger.wrong, f"{len(ledger.wrong)} wrong answers, e.g. {ledger.wrong[:5]}"
     assert not [status for status in ledger.statuses if status >= 500], ledger.statuses
 
     # every start made its own recording, every create made its own call
@@ -235,17 +247,20 @@ def wait_until_quiet(client: Client, receiver: Receiver, timeout: float = 15.0) 
     """Until every delivery the emulator attempted has reached the receiver and nothing new has
     been attempted for a while: no callback of this test is still in flight when it ends."""
     deadline = time.monotonic() + timeout
-    last, stable_since = -1, time.monotonic()
+    last, stable_since, delivered, received = -1, time.monotonic(), 0, 0
     while time.monotonic() < deadline:
-        attempts = len(client.deliveries())
+        log = client.deliveries()
+        delivered = sum(1 for entry in log if entry["status"] is not None and entry["status"] < 300)
         with receiver.lock:
             received = len(receiver.bodies)
-        if attempts != last:
-            last, stable_since = attempts, time.monotonic()
-        elif attempts == received and time.monotonic() - stable_since > 0.3:
+        if len(log) != last:
+            last, stable_since = len(log), time.monotonic()
+        elif delivered == received and time.monotonic() - stable_since > 0.3:
             return
         time.sleep(0.05)
-    raise AssertionError(f"deliveries still moving: {last} attempts, {received} received")
+    raise AssertionError(
+        f"deliveries still moving: {last} attempts, {delivered} delivered, {received} received"
+    )
 
 
 def start_body(call: dict[str, Any]) -> dict[str, Any]:
@@ -353,13 +368,9 @@ def test_pause_resume_storm_reports_each_transition_once(
     assert client.get(recording_id).json()["recordingState"] == "active"
     assert client.stop(recording_id).status_code == 204
 
-    def done(bodies: list[Any]) -> bool:
-        states = states_by_recording(bodies).get(recording_id, [])
-        return bool(states) and states[-1] == "inactive"
-
-    states = states_by_recording(receiver.wait_for(done, timeout=30.0))[recording_id]
-    assert alternates(states), states
-    assert len(states) >= 2
-    wait_until_quiet(client, receiver)
-    final = states_by_recording(receiver.bodies)[recording_id]
-    assert final == states, "a transition was reported after the recording stopped"
+    wait_until_quiet(client, receiver, timeout=60.0)  # hundreds of transitions, one at a time
+    with receiver.lock:
+        states = states_by_recording(receiver.bodies)[recording_id]
+    assert alternates(states), [n for n, state in enumerate(states[1:]) if state == states[n]]
+    assert states[-1] == "inactive"
+    assert len(states) >= 4

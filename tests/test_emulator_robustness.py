@@ -17,7 +17,7 @@ import logging
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from email.utils import formatdate
 from typing import Any
 
@@ -214,13 +214,14 @@ def test_invalid_utf8_is_400(emulator: Running, path: str, body: bytes) -> None:
     "headers", [{}, JSON_TYPE, {"content-type": "text/plain"}], ids=["none", "json", "text"]
 )
 @pytest.mark.parametrize("body", [b"", b" ", b"\r\n\t "], ids=["empty", "space", "whitespace"])
-def test_empty_body_on_start_is_400_8523(
+def test_an_empty_or_blank_body_on_start_is_400_8523(
     emulator: Running, headers: dict[str, str], body: bytes
 ) -> None:
     answer = send(emulator, "POST", "/calling/recordings" + QUERY, content=body, headers=headers)
-    error = error_of(answer, 400, 415)
-    if answer.status_code == 400:
-        assert error["code"] == "8523"
+    if body and headers.get("content-type") == "text/plain":
+        error_of(answer, 415)  # a body that says it is not JSON
+    else:
+        assert error_of(answer, 400)["code"] == "8523"
 
 
 WRONG_TYPES = [
@@ -279,9 +280,9 @@ def test_a_10_mib_body_gets_a_4xx_not_a_reset(
 ) -> None:
     body = b'{"pad": "' + b"x" * (10 * MiB) + b'"}'
     answer = send(emulator, method, path, content=body, headers=JSON_TYPE, signed=signed)
-    error_of(answer, 404, 405, 413)
+    error_of(answer, 401, 404, 405, 413)
     if path.startswith(("/calling/recordings", "/emulator/calls")) and method == "POST":
-        assert answer.status_code == 413, describe(answer)
+        assert answer.status_code in ((413,) if signed else (401, 413)), describe(answer)
 
 
 def test_a_10_mib_chunked_body_gets_413_not_a_reset(emulator: Running) -> None:
@@ -300,13 +301,16 @@ def test_a_10_mib_chunked_body_gets_413_not_a_reset(emulator: Running) -> None:
     error_of(answer, 413)
 
 
-def test_a_body_just_under_the_limit_is_read_and_judged(emulator: Running) -> None:
-    body = b'{"pad": "' + b"x" * (MiB - 100) + b'"}'
+@pytest.mark.parametrize(("size", "status"), [(MiB, 400), (MiB + 1, 413)])
+def test_the_body_limit_is_1_mib(emulator: Running, size: int, status: int) -> None:
+    body = b'{"pad": "' + b"x" * (size - 11) + b'"}'
+    assert len(body) == size
     error = error_of(
         send(emulator, "POST", "/calling/recordings" + QUERY, content=body, headers=JSON_TYPE),
-        400,
+        status,
     )
-    assert error["code"] == "8523"  # judged as a start request: `pad` is not a field
+    if status == 400:
+        assert error["code"] == "8523"  # read and judged as a start request: `pad` is no field
 
 
 # ---------------------------------------------------------------- routes and methods
@@ -383,7 +387,7 @@ def test_a_method_a_route_lacks_is_405(emulator: Running, path: str, method: str
 
 
 # Methods HTTP parsers accept that the emulator's router does not list (WebDAV, TRACE, ...).
-RARE_METHODS = ["TRACE", "PROPFIND", "MKCOL", "LOCK", "REPORT", "PURGE", "SEARCH"]
+RARE_METHODS = ["TRACE", "PROPFIND", "MKCOL", "PURGE"]
 
 
 @pytest.mark.parametrize("method", RARE_METHODS)
@@ -493,10 +497,14 @@ def test_padded_base64_call_ids_round_trip(client: Client) -> None:
 def test_a_request_line_too_long_for_the_server_is_not_a_crash(emulator: Running) -> None:
     """Past what the HTTP layer parses (uvicorn answers 400 itself) the emulator stays up."""
     host, port = emulator.endpoint.split("://", 1)[1].rsplit(":", 1)
+    answer = b""
     with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(b"GET /calling/recordings/" + b"z" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        answer = raw.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
+        try:  # the server may answer and close before it has read the whole line
+            raw.sendall(b"GET /calling/recordings/" + b"z" * 200_000 + b" HTTP/1.1\r\n\r\n")
+            answer = raw.recv(65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:200]
     error_of(send(emulator, "GET", "/calling/recordings/after" + QUERY), 404)
 
 
@@ -505,7 +513,6 @@ def signed_headers(emulator: Running, method: str, path: str, body: bytes = b"")
     return sign(method, emulator.endpoint + path, body, emulator.access_key)
 
 
-GOOD = "good"
 AUTH_CASES: dict[str, dict[str, Any]] = {
     "nothing": {"x-ms-date": None, "x-ms-content-sha256": None, "Authorization": None},
     "no Authorization": {"Authorization": None},
@@ -633,9 +640,9 @@ def test_a_client_that_hangs_up_mid_body_is_not_an_internal_error(emulator: Runn
 def test_a_huge_clock_advance_is_400_and_leaves_the_emulator_working(
     emulator: Running, client: Client
 ) -> None:
-    for seconds in (1e12, 1e308):
+    for seconds in (1e12, 1e308):  # 31,700 years; more than any datetime holds
         answer = send(emulator, "POST", "/emulator/clock:advance", json_body={"seconds": seconds})
-        assert answer.status_code < 500, describe(answer)
+        error_of(answer, 400)
         info = send(emulator, "GET", "/emulator/info")
         assert info.status_code == 200, describe(info)
         client.reset()
@@ -772,7 +779,6 @@ class Pool:
     the emulator's success paths too, not only its 404s."""
 
     def __init__(self, client: Client, version: str) -> None:
-        self.client = client
         self.calls = [control_call(client) for _ in range(6)]
         self.calls += [client.create_call(PARTICIPANTS, kind="groupCall") for _ in range(2)]
         self.recordings: list[str] = []
@@ -784,20 +790,23 @@ class Pool:
 
     def steer(self, case: Any, version: str, choice: int) -> None:
         """Point a case at the version under test and at live ids (``choice`` picks which)."""
-        if isinstance(case.query, dict):
+        if isinstance(case.query, MutableMapping):
             case.query["api-version"] = version
-        if isinstance(case.path_parameters, dict) and "recordingId" in case.path_parameters:
+        if (
+            isinstance(case.path_parameters, MutableMapping)
+            and "recordingId" in case.path_parameters
+        ):
             case.path_parameters["recordingId"] = self.recordings[choice % len(self.recordings)]
         call = self.calls[choice % len(self.calls)]
-        if isinstance(case.body, dict):
+        if isinstance(case.body, MutableMapping):
             locator = case.body.get("callLocator")
-            if isinstance(locator, dict):
+            if isinstance(locator, MutableMapping):
                 for key in ("serverCallId", "groupCallId"):
                     if key in locator and call.get(key):
                         locator[key] = call[key]
             if isinstance(case.body.get("callConnectionId"), str):
                 case.body["callConnectionId"] = call["callConnectionId"]
-        if isinstance(case.headers, dict) and "Repeatability-Request-ID" in case.headers:
+        if isinstance(case.headers, MutableMapping) and "Repeatability-Request-ID" in case.headers:
             case.headers.setdefault("Repeatability-First-Sent", formatdate(usegmt=True))
 
 

@@ -9,9 +9,9 @@ Run it from a shell with ``callrec emulator``. Behaviour that the documents leav
 emulator's own choice, marked `decision` in ``specs/errors.yaml`` and the requirement catalog.
 """
 
-from callrec.emulator._app import build_app
+from callrec.emulator._app import EmulatorApp, build_app
 from callrec.emulator._faults import REGISTRY as FAULTS
 from callrec.emulator._server import Running, serve
 from callrec.emulator._state import WELL_KNOWN_KEY, Settings
 
-__all__ = ["FAULTS", "WELL_KNOWN_KEY", "Running", "Settings", "build_app", "serve"]
+__all__ = ["FAULTS", "WELL_KNOWN_KEY", "EmulatorApp", "Running", "Settings", "build_app", "serve"]

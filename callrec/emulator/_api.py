@@ -33,6 +33,7 @@ from callrec.emulator._state import LOG, Emulator
 from callrec.specs import fields
 
 _PARAMETER: Final = re.compile(r"\{([A-Za-z]+)\}")
+LOGGED_PATH: Final = 200  # characters of a path that make it into a log line
 
 
 @dataclass(frozen=True)
@@ -214,9 +215,8 @@ def _route(raw_path: str, method: str) -> tuple[str, str | None]:
     )
 
 
-async def dispatch(emulator: Emulator, request: Request) -> Response:
+async def dispatch(emulator: Emulator, request: Request, raw_path: str) -> Response:
     started = time.perf_counter()
-    raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
     query = request.scope.get("query_string", b"").decode("latin-1")
     try:
         response = await _serve(emulator, request, raw_path, query)
@@ -225,7 +225,7 @@ async def dispatch(emulator: Emulator, request: Request) -> Response:
     LOG.info(
         "%s %s?%s %d %.1fms",
         request.method,
-        raw_path,
+        raw_path[:LOGGED_PATH],
         query,
         response.status_code,
         (time.perf_counter() - started) * 1000,
@@ -267,7 +267,7 @@ def authenticate(
         extra_hosts=extra,
     )
     if problem is not None:
-        LOG.warning("401 for %s %s: %s", request.method, raw_path, problem)
+        LOG.warning("401 for %s %s: %s", request.method, raw_path[:LOGGED_PATH], problem)
         raise EmulatorError("auth-failed")
 
 

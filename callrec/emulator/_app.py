@@ -1,15 +1,21 @@
-"""Assemble the ASGI application: control API under /emulator, everything else is the API."""
+"""The ASGI application: control API under /emulator, everything else is the recording API.
+
+A plain ASGI callable rather than a routed Starlette app: routing happens on the raw path in
+`_api` and `_control` (so any method and any path get the documented error shape), and each
+request costs no middleware. Starlette's `Request` and `Response` do the HTTP parsing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.datastructures import State
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from callrec.emulator import _api, _control
 from callrec.emulator._http import error_response, read_body
@@ -17,41 +23,62 @@ from callrec.emulator._model import EmulatorError
 from callrec.emulator._state import Emulator, Settings
 
 CONTROL_PREFIX = "/emulator"
+LOG = logging.getLogger("callrec.emulator")
 
 
-def build_app(settings: Settings | None = None) -> Starlette:
-    """The emulator as an ASGI app (``app.state.emulator`` holds its state)."""
-    emulator = Emulator(settings or Settings())
+class EmulatorApp:
+    """The emulator as an ASGI app; ``state.emulator`` holds its state."""
 
-    async def endpoint(request: Request) -> Response:
-        raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.emulator = Emulator(settings or Settings())
+        self.state = State({"emulator": self.emulator})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            try:
+                response = await self._endpoint(request)
+            except ClientDisconnect:  # the client left mid-request: nobody to answer
+                return
+            await response(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _endpoint(self, request: Request) -> Response:
+        raw_path = (request.scope.get("raw_path") or request.scope["path"].encode()).decode(
+            "latin-1"
+        )
         if raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/"):
-            return await _control_endpoint(emulator, request, raw_path[len(CONTROL_PREFIX) :])
-        return await _api.dispatch(emulator, request)
+            return await _control_endpoint(self.emulator, request, raw_path[len(CONTROL_PREFIX) :])
+        return await _api.dispatch(self.emulator, request, raw_path)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        scheduler = asyncio.create_task(emulator.run_scheduler())
-        try:
-            yield
-        finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
-            await emulator.deliveries.close()
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        scheduler: asyncio.Task[Any] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                scheduler = asyncio.create_task(self.emulator.run_scheduler())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if scheduler is not None:
+                    scheduler.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await scheduler
+                await self.emulator.deliveries.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)], lifespan=lifespan)
-    app.state.emulator = emulator
-    return app
+
+def build_app(settings: Settings | None = None) -> EmulatorApp:
+    """The emulator as an ASGI app (``app.state.emulator`` holds its state)."""
+    return EmulatorApp(settings)
 
 
 async def _control_endpoint(emulator: Emulator, request: Request, raw_path: str) -> Response:
     query = request.scope.get("query_string", b"").decode("latin-1")
     try:
-        body = await read_body(
-            request, emulator.settings.max_body
-        )  # first: never answer mid-upload
+        # read the body first: never answer while the client is still uploading
+        body = await read_body(request, emulator.settings.max_body)
         handler, params = _control.match(request.method, raw_path)
         _api.authenticate(emulator, request, CONTROL_PREFIX + raw_path, query, body)
         return await handler(emulator, request, params, body)

@@ -19,6 +19,8 @@ from callrec.emulator._http import empty_response, json_response, parse_json
 from callrec.emulator._model import EmulatorError
 from callrec.emulator._state import Emulator
 
+CLOCK_LIMIT: Final = 100 * 365 * 24 * 3600  # seconds the clock may move ahead in all
+
 Control = Callable[["Emulator", Request, dict[str, Any], bytes], Awaitable[Response]]
 
 
@@ -125,8 +127,16 @@ async def advance_clock(
 ) -> Response:
     payload = _json(body, request)
     seconds = payload.get("seconds") if isinstance(payload, dict) else None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0 <= seconds <= CLOCK_LIMIT
+    ):
         raise EmulatorError("invalid-request", 'expected {"seconds": a number >= 0}', "seconds")
+    if emulator.clock.offset + seconds > CLOCK_LIMIT:
+        raise EmulatorError(
+            "invalid-request", "the clock cannot move more than 100 years ahead", "seconds"
+        )
     emulator.clock.advance(float(seconds))
     emulator.wake.set()
     return json_response({"now": emulator.clock.iso(emulator.clock.now())})
@@ -155,7 +165,7 @@ async def add_fault(
 ) -> Response:
     payload = _json(body, request)
     name = payload.get("name") if isinstance(payload, dict) else None
-    if name not in REGISTRY:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise EmulatorError("fault-not-found", f"{name!r}; known: {', '.join(sorted(REGISTRY))}")
     emulator.faults.active.add(name)
     return await list_faults(emulator, request, {}, b"")

@@ -59,6 +59,7 @@ class Call:
     group_call_id: str | None
     participants: dict[str, JSON]
     ended: bool = False
+    running: dict[str, Recording] = field(default_factory=dict)  # recordings not yet stopped
 
     def as_json(self) -> JSON:
         body: JSON = {
@@ -111,6 +112,7 @@ class Model:
         self.media_combinations = media_combinations
         self.calls: dict[str, Call] = {}
         self.recordings: dict[str, Recording] = {}
+        self.pending: dict[str, Recording] = {}  # waiting for their activation time
 
     # ---------------------------------------------------------------- calls
     def create_call(self, participants: list[JSON], group: bool) -> Call:
@@ -144,9 +146,8 @@ class Model:
         call = self.call(server_call_id)
         call.ended = True
         changes: list[StateChanged] = []
-        for recording in self.recordings.values():
-            if recording.call is call and recording.phase != "stopped":
-                changes += self._stop(recording, now, "CallEnded")
+        for recording in list(call.running.values()):
+            changes += self._stop(recording, now, "CallEnded")
         return changes
 
     def _target_call(self, request: JSON) -> Call:
@@ -227,9 +228,10 @@ class Model:
         call = self._target_call(request)
         media = self.resolve_media(request)
         self._check_affinity(request, call, media)
-        running = [r for r in self.recordings.values() if r.call is call and r.phase != "stopped"]
-        if running and "duplicate-start-allowed" not in self.faults:
-            raise EmulatorError("already-recording", f"recording {running[0].id} is in progress")
+        if call.running and "duplicate-start-allowed" not in self.faults:
+            raise EmulatorError(
+                "already-recording", f"recording {next(iter(call.running))} is in progress"
+            )
         paused = bool(request.get("pauseOnStart"))
         recording = Recording(
             id=_ids.recording_id(),
@@ -244,6 +246,9 @@ class Model:
             options=request,
         )
         self.recordings[recording.id] = recording
+        call.running[recording.id] = recording
+        if not paused:
+            self.pending[recording.id] = recording
         return recording
 
     def live(self, recording_id: str, path: str | None = None) -> Recording:
@@ -262,6 +267,7 @@ class Model:
         was = recording.state
         recording.phase = "paused"
         recording.activate_at = None
+        self.pending.pop(recording.id, None)
         recording.pauses.append([now, None])
         return [StateChanged(recording, "inactive")] if was == "active" else []
 
@@ -279,9 +285,10 @@ class Model:
             return []
         return self._stop(recording, now, "SessionEnded")
 
-    @staticmethod
-    def _stop(recording: Recording, now: float, reason: str) -> list[StateChanged]:
+    def _stop(self, recording: Recording, now: float, reason: str) -> list[StateChanged]:
         was = recording.state
+        self.pending.pop(recording.id, None)
+        recording.call.running.pop(recording.id, None)
         if recording.pauses and recording.pauses[-1][1] is None:
             recording.pauses[-1][1] = now
         recording.phase = "stopped"

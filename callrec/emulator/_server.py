@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 
-from callrec.emulator._app import build_app
+from callrec.emulator._app import EmulatorApp, build_app
 from callrec.emulator._state import Settings
 from callrec.emulator._tls import ensure_certificates
 
@@ -31,10 +30,10 @@ class Running(str):
     endpoint: str
     access_key: str
     ca_file: Path | None
-    app: Starlette
+    app: EmulatorApp
 
     def __new__(
-        cls, endpoint: str, access_key: str, ca_file: Path | None, app: Starlette
+        cls, endpoint: str, access_key: str, ca_file: Path | None, app: EmulatorApp
     ) -> Running:
         running = super().__new__(cls, f"endpoint={endpoint}/;accesskey={access_key}")
         running.endpoint, running.access_key, running.ca_file, running.app = (
@@ -85,7 +84,9 @@ class _Server(uvicorn.Server):
                 transport.abort()
 
 
-def _config(app: Starlette, tls_files: tuple[Path, Path] | None, log_level: str) -> uvicorn.Config:
+def _config(
+    app: EmulatorApp, tls_files: tuple[Path, Path] | None, log_level: str
+) -> uvicorn.Config:
     options: dict[str, Any] = {
         "log_level": log_level,
         "access_log": False,
@@ -99,7 +100,7 @@ def _config(app: Starlette, tls_files: tuple[Path, Path] | None, log_level: str)
 
 def _prepare(
     host: str, port: int, settings: Settings, tls: bool, data_dir: Path
-) -> tuple[socket.socket, Starlette, tuple[Path, Path] | None, str]:
+) -> tuple[socket.socket, EmulatorApp, tuple[Path, Path] | None, str]:
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     tls_files = ensure_certificates(data_dir, [host, "localhost", "127.0.0.1"]) if tls else None
