@@ -1,7 +1,11 @@
 """The public surface is small and deliberate: changing it must change this test."""
 
 import callrec
+import callrec.auth
 import callrec.cli
+import callrec.client
+import callrec.emulator
+import callrec.interop
 import callrec.specs
 import strategies
 
@@ -64,7 +68,43 @@ def test_strategies_exports() -> None:
     ]
 
 
+def test_auth_client_emulator_interop_exports() -> None:
+    assert sorted(callrec.auth.__all__) == [
+        "EMPTY_BODY_HASH",
+        "ConnectionString",
+        "SignatureError",
+        "content_hash",
+        "sign",
+        "signature",
+        "string_to_sign",
+    ]
+    assert sorted(callrec.client.__all__) == ["Client", "HmacAuth"]
+    assert sorted(callrec.emulator.__all__) == [
+        "FAULTS",
+        "WELL_KNOWN_KEY",
+        "EmulatorApp",
+        "Running",
+        "Settings",
+        "build_app",
+        "serve",
+    ]
+    assert sorted(callrec.interop.__all__) == [
+        "RECORDING_HOST_SUFFIXES",
+        "EmulatorRedirectPolicy",
+        "emulator_client",
+    ]
+
+
 def test_every_exported_name_exists() -> None:
-    for module in (callrec, callrec.specs, callrec.cli, strategies):
+    for module in (
+        callrec,
+        callrec.specs,
+        callrec.cli,
+        callrec.auth,
+        callrec.client,
+        callrec.emulator,
+        callrec.interop,
+        strategies,
+    ):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
