@@ -70,8 +70,8 @@ def test_strategies_exports() -> None:
 
 def test_auth_client_emulator_interop_exports() -> None:
     assert sorted(callrec.auth.__all__) == [
-        "EMPTY_BODY_HASH",
         "ConnectionString",
+        "EMPTY_BODY_HASH",
         "SignatureError",
         "content_hash",
         "sign",
@@ -80,17 +80,17 @@ def test_auth_client_emulator_interop_exports() -> None:
     ]
     assert sorted(callrec.client.__all__) == ["Client", "HmacAuth"]
     assert sorted(callrec.emulator.__all__) == [
-        "FAULTS",
-        "WELL_KNOWN_KEY",
         "EmulatorApp",
+        "FAULTS",
         "Running",
         "Settings",
+        "WELL_KNOWN_KEY",
         "build_app",
         "serve",
     ]
     assert sorted(callrec.interop.__all__) == [
-        "RECORDING_HOST_SUFFIXES",
         "EmulatorRedirectPolicy",
+        "RECORDING_HOST_SUFFIXES",
         "emulator_client",
     ]
 
