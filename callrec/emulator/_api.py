@@ -28,7 +28,7 @@ from callrec.emulator._http import (
     parse_json,
     read_body,
 )
-from callrec.emulator._model import EmulatorError, Recording
+from callrec.emulator._model import EmulatorError, Model, Recording, StateChanged
 from callrec.emulator._state import LOG, Emulator
 from callrec.specs import fields
 
@@ -149,22 +149,21 @@ async def get(call: Call) -> Response:
     return json_response(_state_body(recording, call))
 
 
-async def pause(call: Call) -> Response:
-    emulator = call.emulator
-    emulator.report(emulator.model.pause(call.recording_id or "", emulator.clock.now(), call.path))
-    return empty_response(200 if "pause-wrong-status" in emulator.faults else 202)
+Change = Callable[[Model, str, float, str | None], list[StateChanged]]
 
 
-async def resume(call: Call) -> Response:
-    emulator = call.emulator
-    emulator.report(emulator.model.resume(call.recording_id or "", emulator.clock.now(), call.path))
-    return empty_response(200 if "resume-wrong-status" in emulator.faults else 202)
+def _transition(change: Change, wrong_status_fault: str) -> Handler:
+    """Pause, resume or stop: apply the change, report it, answer the profile's success code."""
 
+    async def handler(call: Call) -> Response:
+        emulator = call.emulator
+        emulator.report(
+            change(emulator.model, call.recording_id or "", emulator.clock.now(), call.path)
+        )
+        [status] = call.operation["success"]  # one bodiless success code per version
+        return empty_response(200 if wrong_status_fault in emulator.faults else int(status))
 
-async def stop(call: Call) -> Response:
-    emulator = call.emulator
-    emulator.report(emulator.model.stop(call.recording_id or "", emulator.clock.now(), call.path))
-    return empty_response(200 if "stop-wrong-status" in emulator.faults else 204)
+    return handler
 
 
 async def result(call: Call) -> Response:
@@ -192,9 +191,9 @@ async def result(call: Call) -> Response:
 HANDLERS: Final[dict[str, Handler]] = {
     "StartRecording": start,
     "GetRecordingProperties": get,
-    "PauseRecording": pause,
-    "ResumeRecording": resume,
-    "StopRecording": stop,
+    "PauseRecording": _transition(Model.pause, "pause-wrong-status"),
+    "ResumeRecording": _transition(Model.resume, "resume-wrong-status"),
+    "StopRecording": _transition(Model.stop, "stop-wrong-status"),
     "GetRecordingResult": result,
 }
 
