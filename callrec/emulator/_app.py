@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from starlette.datastructures import State
@@ -17,12 +18,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from callrec.emulator import _api, _control
-from callrec.emulator._http import error_response, read_body
+from callrec.emulator import _api, _content, _control
+from callrec.emulator._http import catalog, error_response, read_body
 from callrec.emulator._model import EmulatorError
 from callrec.emulator._state import Emulator, Settings
 
 CONTROL_PREFIX = "/emulator"
+CONTENT_PREFIX = "/v1/objects/"
 LOG = logging.getLogger("callrec.emulator")
 
 
@@ -50,6 +52,8 @@ class EmulatorApp:
         )
         if raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/"):
             return await _control_endpoint(self.emulator, request, raw_path[len(CONTROL_PREFIX) :])
+        if raw_path.startswith(CONTENT_PREFIX):
+            return await _content_endpoint(self.emulator, request, raw_path)
         return await _api.dispatch(self.emulator, request, raw_path)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -84,3 +88,39 @@ async def _control_endpoint(emulator: Emulator, request: Request, raw_path: str)
         return await handler(emulator, request, params, body)
     except EmulatorError as error:
         return error_response(error, emulator.faults)
+
+
+async def _content_endpoint(emulator: Emulator, request: Request, raw_path: str) -> Response:
+    """Download and delete: errors are bare statuses with empty bodies (contract digest §3)."""
+    started = time.perf_counter()
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    response = await _content_response(emulator, request, raw_path, query)
+    LOG.info(
+        "%s %s?%s %d %.1fms",
+        request.method,
+        raw_path[: _api.LOGGED_PATH],
+        query,
+        response.status_code,
+        (time.perf_counter() - started) * 1000,
+    )
+    return response
+
+
+async def _content_response(
+    emulator: Emulator, request: Request, raw_path: str, query: str
+) -> Response:
+    try:
+        body = await read_body(request, emulator.settings.max_body)
+        _api.authenticate(emulator, request, raw_path, query, body)
+    except EmulatorError as error:
+        return Response(b"", status_code=catalog()[error.name]["status"])
+    target = _content.route(raw_path)
+    now = emulator.clock.now()
+    if target is None:
+        return Response(b"", status_code=404)
+    document_id, kind = target
+    if kind is not None and request.method in ("GET", "HEAD"):
+        return _content.download(emulator.store, request, document_id, kind, now)
+    if kind is None and request.method == "DELETE":
+        return _content.delete(emulator.store, document_id, now)
+    return Response(b"", status_code=405)

@@ -15,6 +15,7 @@ from callrec._specs import api_versions, read_spec_yaml
 from callrec.emulator import _ids
 from callrec.emulator._callbacks import Deliveries
 from callrec.emulator._clock import Clock
+from callrec.emulator._content import Store
 from callrec.emulator._faults import Faults
 from callrec.emulator._model import Model, StateChanged
 from callrec.specs import fields, schema_document
@@ -58,6 +59,7 @@ class Emulator:
     model: Model = field(init=False)
     deliveries: Deliveries = field(init=False)
     repeated: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    store: Store = field(default_factory=Store)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -70,6 +72,8 @@ class Emulator:
         self.model = Model(self.faults, self.model.media_combinations)
         self.faults.active.clear()
         self.repeated.clear()
+        for document_id in list(self.store.documents):
+            self.store.remove(document_id)
         self.deliveries.reset()
         self.clock.offset = 0.0
         self.wake.set()
