@@ -61,6 +61,7 @@ class EmulatorApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.emulator.eventgrid.attach()
                 scheduler = asyncio.create_task(self.emulator.run_scheduler())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -6,15 +6,19 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 LOG = logging.getLogger("callrec.emulator")
 
+Job = Callable[[], Awaitable[None]]
+
 
 class Deliveries:
-    """Per-key ordered delivery queues (a key is a recording id) and the log of attempts."""
+    """Per-key ordered delivery queues (a key is a recording id, or ``eventgrid/<subscription>``)
+    and the log of attempts."""
 
     def __init__(
         self,
@@ -27,34 +31,43 @@ class Deliveries:
         self.backoff = backoff
         self.timeout = timeout
         self.log: deque[dict[str, Any]] = deque(maxlen=log_limit)
-        self._queues: dict[str, deque[tuple[str, Any, str]]] = {}
+        self._queues: dict[str, deque[Job]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
 
     def submit(self, key: str, url: str, body: Any, label: str) -> None:
         """Queue one POST of ``body`` (JSON) to ``url``; ``label`` names it in the log."""
+        self.run(key, lambda: self._deliver(key, url, body, label))
+
+    def run(self, key: str, job: Job) -> None:
+        """Queue ``job`` behind the key's earlier jobs: one key's jobs run one at a time, in
+        order (Event Grid deliveries use this with their own retry loop and the same log)."""
         queue = self._queues.get(key)
         if queue is not None:
-            queue.append((url, body, label))
+            queue.append(job)
             return
-        self._queues[key] = deque([(url, body, label)])
+        self._queues[key] = deque([job])
         task = asyncio.get_running_loop().create_task(self._drain(key))
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
+
+    def http(self) -> httpx.AsyncClient:
+        """The shared outgoing HTTP client (closed by `close`)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        return self._client
 
     async def _drain(self, key: str) -> None:
         queue = self._queues[key]
         try:
             while queue:
-                url, body, label = queue[0]
-                await self._deliver(key, url, body, label)
+                await queue[0]()
                 queue.popleft()
         finally:
             del self._queues[key]
 
     async def _deliver(self, key: str, url: str, body: Any, label: str) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        client = self.http()
         for attempt in range(1, self.attempts + 1):
             entry: dict[str, Any] = {
                 "key": key,
@@ -67,7 +80,7 @@ class Deliveries:
                 "body": body,
             }
             try:
-                response = await self._client.post(url, json=body)
+                response = await client.post(url, json=body)
                 entry["status"] = response.status_code
             except httpx.HTTPError as exc:
                 entry["error"] = f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from callrec import validate
 from callrec._version import __version__
+from callrec.emulator import _eventgrid
 from callrec.emulator._faults import REGISTRY
 from callrec.emulator._http import empty_response, json_response, parse_json
 from callrec.emulator._model import EmulatorError
@@ -203,6 +204,10 @@ CONTROL: Final[dict[tuple[str, str], Control]] = {
     ("POST", "/faults"): add_fault,
     ("DELETE", "/faults"): clear_faults,
     ("DELETE", "/faults/<fault>"): remove_fault,
+    ("POST", "/eventgrid/subscriptions"): _eventgrid.create_subscription,
+    ("GET", "/eventgrid/subscriptions"): _eventgrid.list_subscriptions,
+    ("GET", "/eventgrid/subscriptions/<subscription>"): _eventgrid.get_subscription,
+    ("DELETE", "/eventgrid/subscriptions/<subscription>"): _eventgrid.delete_subscription,
 }
 
 

@@ -28,3 +28,8 @@ def server_call_id() -> str:
 
 def guid() -> str:
     return str(uuid.uuid4())
+
+
+def document_id(index: int) -> str:
+    """A storage document id like ``0-eus-d19-c0fe324c69a5b8e9b5f1b3e240dc6c8e``."""
+    return f"{index}-emu-d1-{uuid.uuid4().hex}"

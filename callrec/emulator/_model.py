@@ -88,7 +88,9 @@ class Recording:
     activate_at: float | None = None
     pauses: list[list[float | None]] = field(default_factory=list)  # [start, end or None]
     stopped_at: float | None = None
+    activated_at: float | None = None  # when it first turned active: the media starts there
     end_reason: str | None = None
+    chunks: list[JSON] = field(default_factory=list)  # where its files are, once produced
     kind: str = "azureCommunicationServices"
     options: JSON = field(default_factory=dict)
 
@@ -113,6 +115,7 @@ class Model:
         self.calls: dict[str, Call] = {}
         self.recordings: dict[str, Recording] = {}
         self.pending: dict[str, Recording] = {}  # waiting for their activation time
+        self.finished: list[Recording] = []  # stopped since the HTTP layer last looked
 
     # ---------------------------------------------------------------- calls
     def create_call(self, participants: list[JSON], group: bool) -> Call:
@@ -277,6 +280,8 @@ class Model:
             return []
         recording.pauses[-1][1] = now
         recording.phase = "active"
+        if recording.activated_at is None:
+            recording.activated_at = now
         return [StateChanged(recording, "active")]
 
     def stop(self, recording_id: str, now: float, path: str | None = None) -> list[StateChanged]:
@@ -294,26 +299,23 @@ class Model:
         recording.phase = "stopped"
         recording.stopped_at = now
         recording.end_reason = reason
+        self.finished.append(recording)
         return [StateChanged(recording, "inactive")] if was == "active" else []
 
     def activate_due(self, now: float) -> list[StateChanged]:
         """Recordings whose activation time has come turn active."""
-        changes = []
-        for recording in self.recordings.values():
-            if (
-                recording.phase == "starting"
-                and recording.activate_at is not None
-                and recording.activate_at <= now
-            ):
-                recording.phase = "active"
-                recording.activate_at = None
-                changes.append(StateChanged(recording, "active"))
-        return changes
+        due = [
+            r for r in self.pending.values() if r.activate_at is not None and r.activate_at <= now
+        ]
+        for recording in due:
+            del self.pending[recording.id]
+            recording.phase = "active"
+            recording.activate_at = None
+            if recording.activated_at is None:
+                recording.activated_at = now
+        return [StateChanged(recording, "active") for recording in due]
 
     def next_activation(self) -> float | None:
-        due = [
-            r.activate_at
-            for r in self.recordings.values()
-            if r.phase == "starting" and r.activate_at is not None
-        ]
+        """When the next pending recording turns active (only pending ones are looked at)."""
+        due = [r.activate_at for r in self.pending.values() if r.activate_at is not None]
         return min(due) if due else None

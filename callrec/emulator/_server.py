@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import socket
@@ -109,6 +110,10 @@ def _prepare(
         settings.public_url.rstrip("/")
         if settings.public_url
         else (f"{'https' if tls else 'http'}://{shown_host}:{bound_port}")
+    )
+    # The app hands out URLs under its endpoint and keeps files in the data dir.
+    settings = dataclasses.replace(
+        settings, public_url=endpoint, data_dir=settings.data_dir or data_dir
     )
     return sock, build_app(settings), tls_files, endpoint
 

@@ -7,17 +7,21 @@ import base64
 import contextlib
 import hashlib
 import logging
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from callrec import is_valid
 from callrec._specs import api_versions, read_spec_yaml
-from callrec.emulator import _ids
+from callrec.emulator import _finish, _ids
 from callrec.emulator._callbacks import Deliveries
 from callrec.emulator._clock import Clock
 from callrec.emulator._content import Store
+from callrec.emulator._eventgrid import Subscriptions
 from callrec.emulator._faults import Faults
 from callrec.emulator._model import Model, StateChanged
+from callrec.emulator._timers import Timers
 from callrec.specs import fields, schema_document
 
 LOG = logging.getLogger("callrec.emulator")
@@ -41,6 +45,23 @@ class Settings:
     max_body: int = 1 << 20
     callback_attempts: int = 4
     callback_backoff: float = 0.25
+    event_grid_webhook: str | None = None  # subscribed (Event Grid schema); validated lazily
+    event_grid_topic: str = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/callrec"
+        "/providers/Microsoft.Communication/communicationServices/callrec-emulator"
+    )
+    event_grid_attempts: int = 4
+    event_grid_backoff: float = 0.25  # seconds before the 2nd attempt; doubles after each
+    event_grid_timeout: float = 5.0  # per attempt and per handshake
+    data_dir: Path | None = None  # dead-lettered events go to <data_dir>/deadletter/
+    resource_id: str = "29bd5ea9-e0fc-4d00-8f6f-339b1f0ee2e2"  # written into metadata documents
+    content_url: str | None = None  # base of content locations (default: public_url)
+    file_delay: float = 0.2  # seconds (emulator clock) from stop to files ready and the event
+    retention: float = 24 * 3600.0  # seconds (emulator clock) files stay downloadable
+    max_chunk_seconds: float = 4 * 3600.0  # longer recordings are split into chunks
+    video_width: int | None = None  # mp4 picture (default: the documented 1920x1080 at 16 fps)
+    video_height: int | None = None
+    video_fps: int | None = None
 
     def supported(self) -> list[str]:
         return list(self.api_versions) or api_versions()
@@ -58,8 +79,11 @@ class Emulator:
     faults: Faults = field(default_factory=Faults)
     model: Model = field(init=False)
     deliveries: Deliveries = field(init=False)
+    eventgrid: Subscriptions = field(init=False)
     repeated: dict[str, tuple[int, Any]] = field(default_factory=dict)
     store: Store = field(default_factory=Store)
+    timers: Timers = field(default_factory=Timers)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -67,6 +91,7 @@ class Emulator:
         self.deliveries = Deliveries(
             self.settings.callback_attempts, self.settings.callback_backoff
         )
+        self.eventgrid = Subscriptions(self.settings, self.clock, self.deliveries)
 
     def reset(self) -> None:
         self.model = Model(self.faults, self.model.media_combinations)
@@ -75,11 +100,30 @@ class Emulator:
         for document_id in list(self.store.documents):
             self.store.remove(document_id)
         self.deliveries.reset()
+        self.eventgrid.reset()
+        self.timers.clear()
         self.clock.offset = 0.0
         self.wake.set()
 
     # ------------------------------------------------------------ callbacks
+    def content_base_url(self) -> str:
+        base = self.settings.content_url or self.settings.public_url or ""
+        return base.rstrip("/")
+
+    def media_folder(self) -> Path:
+        folder = (
+            self.settings.data_dir or Path(tempfile.gettempdir()) / "callrec-emulator"
+        ) / "media"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def report(self, changes: list[StateChanged]) -> None:
+        """Callbacks for the transitions, then files for every recording that just stopped."""
+        self._callbacks(changes)
+        while self.model.finished:
+            _finish.schedule(self, self.model.finished.pop(0))
+
+    def _callbacks(self, changes: list[StateChanged]) -> None:
         """Post a RecordingStateChanged per transition, shaped by the recording's version."""
         for change in changes:
             recording = change.recording
@@ -168,11 +212,20 @@ class Emulator:
 
     # ------------------------------------------------------------ activation
     async def run_scheduler(self) -> None:
-        """Turn recordings active when their activation time comes (emulator clock)."""
+        """Turn recordings active and run timers when their time comes (emulator clock)."""
         while True:
             self.wake.clear()
-            due = self.model.next_activation()
-            timeout = None if due is None else max(0.0, due - self.clock.now())
+            dues = [
+                due
+                for due in (self.model.next_activation(), self.timers.next_due())
+                if due is not None
+            ]
+            timeout = max(0.0, min(dues) - self.clock.now()) if dues else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout)
-            self.report(self.model.activate_due(self.clock.now()))
+            now = self.clock.now()
+            self.report(self.model.activate_due(now))
+            try:
+                self.timers.run_due(now)
+            except Exception:  # a failing timer must not stop the scheduler
+                LOG.exception("emulator bug: a timer failed")
