@@ -72,6 +72,9 @@ def test_prints_the_connection_string_and_serves_tls(
         (["--api-versions", "1999-01-01"], "unsupported api-version '1999-01-01'"),
         (["--activation-delay", "-1"], "--activation-delay must be >= 0"),
         (["--public-url", "ftp://x"], "--public-url must be an http(s) URL"),
+        (["--video-size", "big"], "--video-size must look like 640x360"),
+        (["--retention-hours", "0"], "--retention-hours must be > 0"),
+        (["--event-grid-webhook", "mailto:x"], "--event-grid-webhook must be an http(s) URL"),
     ],
 )
 def test_bad_options_exit_two_with_a_message(argv: list[str], message: str) -> None:

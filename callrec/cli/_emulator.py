@@ -47,6 +47,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip HMAC checks and accept fields the requested version lacks",
     )
     parser.add_argument(
+        "--event-grid-webhook", metavar="URL", help="deliver Event Grid events here"
+    )
+    parser.add_argument(
+        "--content-url",
+        metavar="URL",
+        help="base of content locations (e.g. https://emulator.asm.skype.com with callrec.interop)",
+    )
+    parser.add_argument(
+        "--file-delay",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="time from stop to files ready and the event (default 0.2)",
+    )
+    parser.add_argument(
+        "--retention-hours", type=float, default=24.0, help="how long files stay (default 24)"
+    )
+    parser.add_argument(
+        "--max-chunk-seconds",
+        type=float,
+        default=4 * 3600.0,
+        help="split longer recordings into chunks (default 14400)",
+    )
+    parser.add_argument("--video-size", metavar="WxH", help="mp4 picture size (default 1920x1080)")
+    parser.add_argument("--video-fps", type=int, metavar="N", help="mp4 frame rate (default 16)")
+    parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
 
@@ -74,6 +100,15 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.public_url and not arguments.public_url.startswith(("http://", "https://")):
         print("callrec: --public-url must be an http(s) URL", file=sys.stderr)
         return 2
+    problem = _check_numbers(arguments)
+    if problem:
+        print(f"callrec: {problem}", file=sys.stderr)
+        return 2
+    width = height = None
+    if arguments.video_size:
+        width, _, height = (
+            int(part) if part.isdigit() else 0 for part in arguments.video_size.partition("x")
+        )
     for version in arguments.api_versions or ():
         profile(version)  # unknown versions fail naming the supported ones
     settings = Settings(
@@ -83,6 +118,15 @@ def run(arguments: argparse.Namespace) -> int:
         loose=arguments.loose,
         async_start=arguments.async_start,
         public_url=arguments.public_url,
+        event_grid_webhook=arguments.event_grid_webhook,
+        content_url=arguments.content_url,
+        file_delay=arguments.file_delay,
+        retention=arguments.retention_hours * 3600,
+        max_chunk_seconds=arguments.max_chunk_seconds,
+        video_width=width,
+        video_height=height,
+        video_fps=arguments.video_fps,
+        data_dir=arguments.data_dir,
     )
     return run_foreground(
         settings,
@@ -92,3 +136,26 @@ def run(arguments: argparse.Namespace) -> int:
         data_dir=arguments.data_dir,
         log_level=arguments.log_level,
     )
+
+
+def _check_numbers(arguments: argparse.Namespace) -> str | None:
+    """The first option whose value cannot work, in words."""
+    size = arguments.video_size
+    if size is not None:
+        width, sep, height = size.partition("x")
+        if not (
+            sep and width.isdigit() and height.isdigit() and int(width) >= 16 and int(height) >= 16
+        ):
+            return "--video-size must look like 640x360 (each side >= 16)"
+    checks = [
+        (arguments.file_delay < 0, "--file-delay must be >= 0"),
+        (arguments.retention_hours <= 0, "--retention-hours must be > 0"),
+        (arguments.max_chunk_seconds < 1, "--max-chunk-seconds must be >= 1"),
+        (arguments.video_fps is not None and arguments.video_fps < 1, "--video-fps must be >= 1"),
+        (
+            arguments.event_grid_webhook is not None
+            and not arguments.event_grid_webhook.startswith(("http://", "https://")),
+            "--event-grid-webhook must be an http(s) URL",
+        ),
+    ]
+    return next((message for failed, message in checks if failed), None)

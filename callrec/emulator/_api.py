@@ -177,7 +177,9 @@ async def result(call: Call) -> Response:
     )
     body: dict[str, Any] = {
         "recordingId": recording.id,
-        "recordingStorageInfo": {"recordingChunks": []},
+        "recordingStorageInfo": {
+            "recordingChunks": [_result_chunk(chunk) for chunk in recording.chunks]
+        },
         "recordingStartTime": emulator.clock.iso(recording.started_at),
         "recordingDurationMs": max(0, round((end - recording.started_at - paused) * 1000)),
     }
@@ -186,6 +188,14 @@ async def result(call: Call) -> Response:
     elif recording.end_reason == "CallEnded":
         body["sessionEndReason"] = "callEnded"
     return json_response(body)
+
+
+def _result_chunk(chunk: dict[str, Any]) -> dict[str, Any]:
+    """A chunk as the preview result spells it (camelCase endReason, its own field list)."""
+    shaped = {name: chunk[name] for name in fields("RecordingChunkStorageInfo") if name in chunk}
+    reason = str(shaped.get("endReason", ""))
+    shaped["endReason"] = reason[:1].lower() + reason[1:]
+    return shaped
 
 
 HANDLERS: Final[dict[str, Handler]] = {

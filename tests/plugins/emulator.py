@@ -42,7 +42,8 @@ def call(client: Client) -> dict[str, Any]:
 
 
 class Receiver:
-    """A local webhook: collects JSON POST bodies; answers with ``status``."""
+    """A local webhook: collects JSON POST bodies and answers with ``status``; answers Event
+    Grid's subscription validation event itself (not collected)."""
 
     def __init__(self) -> None:
         self.bodies: list[Any] = []
@@ -54,6 +55,19 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = json.loads(self.rfile.read(length) or b"null")
+                first = (
+                    body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+                )
+                if first.get("eventType") == "Microsoft.EventGrid.SubscriptionValidationEvent":
+                    answer = json.dumps(
+                        {"validationResponse": first["data"]["validationCode"]}
+                    ).encode()
+                    self.send_response(200)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 with receiver.lock:
                     receiver.bodies.append(body)
                 self.send_response(receiver.status)
