@@ -69,16 +69,7 @@ class Deliveries:
     async def _deliver(self, key: str, url: str, body: Any, label: str) -> None:
         client = self.http()
         for attempt in range(1, self.attempts + 1):
-            entry: dict[str, Any] = {
-                "key": key,
-                "url": url,
-                "event": label,
-                "attempt": attempt,
-                "time": time.time(),
-                "status": None,
-                "error": None,
-                "body": body,
-            }
+            entry = log_entry(key, url, label, attempt, body)
             try:
                 response = await client.post(url, json=body)
                 entry["status"] = response.status_code
@@ -112,3 +103,17 @@ class Deliveries:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def log_entry(key: str, url: str, label: str, attempt: int, body: Any) -> dict[str, Any]:
+    """One delivery attempt as `/emulator/deliveries` shows it (outcome fields filled later)."""
+    return {
+        "key": key,
+        "url": url,
+        "event": label,
+        "attempt": attempt,
+        "time": time.time(),
+        "status": None,
+        "error": None,
+        "body": body,
+    }

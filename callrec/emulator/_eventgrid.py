@@ -22,7 +22,6 @@ import asyncio
 import functools
 import logging
 import os
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -37,6 +36,7 @@ from starlette.responses import Response
 
 from callrec import validate
 from callrec.emulator import _ids
+from callrec.emulator._callbacks import log_entry
 from callrec.emulator._http import empty_response, json_response, parse_json
 from callrec.emulator._model import EmulatorError
 from callrec.specs import enum_values, fields, schema_document, schema_names
@@ -483,19 +483,12 @@ class Subscriptions:
     def _entry(
         self, subscription: Subscription, label: str, attempt: int, body: Any
     ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "key": f"eventgrid/{subscription.id}",
-            "url": subscription.endpoint_url,
-            "event": label,
-            "attempt": attempt,
-            "time": time.time(),
-            "status": None,
-            "error": None,
-            "body": body,
-            "subscription": subscription.id,
-            "schema": subscription.schema,
-            "outcome": None,
-        }
+        entry = log_entry(
+            f"eventgrid/{subscription.id}", subscription.endpoint_url, label, attempt, body
+        )
+        entry.update(
+            {"subscription": subscription.id, "schema": subscription.schema, "outcome": None}
+        )
         return entry
 
     async def _send(
