@@ -113,10 +113,6 @@ class Store:
             path.unlink(missing_ok=True)
         return True
 
-    def expire(self, now: float) -> None:
-        for document_id in [d.document_id for d in self.documents.values() if now >= d.expires_at]:
-            self.remove(document_id)
-
 
 UNSATISFIABLE: Final = (-1, -1)
 
