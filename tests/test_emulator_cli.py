@@ -75,6 +75,9 @@ def test_prints_the_connection_string_and_serves_tls(
         (["--video-size", "big"], "--video-size must look like 640x360"),
         (["--retention-hours", "0"], "--retention-hours must be > 0"),
         (["--event-grid-webhook", "mailto:x"], "--event-grid-webhook must be an http(s) URL"),
+        (["--blob-account-key", "no-equals-sign"], "--blob-account-key must look like NAME=KEY"),
+        (["--blob-account-key", "acct=s3cret!"], "--blob-account-key must look like NAME=KEY"),
+        (["--blob-timeout", "0"], "--blob-timeout must be > 0"),
     ],
 )
 def test_bad_options_exit_two_with_a_message(argv: list[str], message: str) -> None:
@@ -88,6 +91,7 @@ def test_bad_options_exit_two_with_a_message(argv: list[str], message: str) -> N
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr  # a key is never echoed
 
 
 def test_a_busy_port_is_a_clear_error() -> None:

@@ -47,6 +47,10 @@ INSTALL_TIMEOUT = 300.0
 RUN_TIMEOUT = 30.0
 # The emulator's clock only reaches a recording's activation when the test moves it.
 ACTIVATION_DELAY = 3600.0
+# The unattended run uses real time: activation after 0.5 s, polled for up to 2 s (the
+# pause-on-start scenario never turns active, so it waits the whole settle time).
+UNATTENDED_ACTIVATION = 0.5
+UNATTENDED_SETTLE_MS = "2000"
 
 pytestmark = pytest.mark.skipif(
     NODE is None or NPM is None,
@@ -133,9 +137,8 @@ def _npm_env() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def node() -> str:
-    """The node executable, with the pinned SDK installed next to the script."""
+def node_with_sdk() -> str:
+    """The node executable, with the pinned SDK installed next to the scripts (``npm ci`` once)."""
     assert NODE is not None
     assert NPM is not None
     version = subprocess.run(
@@ -167,6 +170,12 @@ def node() -> str:
         installed = _installed_version()
     assert installed == _pinned_version(), f"installed {PACKAGE} is {installed}"
     return NODE
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The node executable, with the pinned SDK installed next to the scripts."""
+    return node_with_sdk()
 
 
 # ------------------------------------------------------------------ the emulator
@@ -424,7 +433,10 @@ def test_lifecycle_step_by_step(
 def test_all_scenarios_unattended(node: str, tmp_path: Path) -> None:
     """The script as a developer runs it: arguments on the command line, no driver."""
     with (
-        serve(Settings(activation_delay=0.05)) as running,
+        # real time: the getState right after a start must see `inactive`, the settle must see
+        # `active`; under load (load average 11 on 2 cores) 50 ms and 600 ms were not always
+        # enough for one of the two
+        serve(Settings(activation_delay=UNATTENDED_ACTIVATION)) as running,
         Client(running) as client,
     ):
         call = client.create_call(
@@ -434,7 +446,9 @@ def test_all_scenarios_unattended(node: str, tmp_path: Path) -> None:
             ]
         )
         args = [str(running), call["serverCallId"], *_raw_ids(call)]
-        with run_script(node, tmp_path, args=args, env={"CALLREC_SETTLE_MS": "600"}) as script:
+        with run_script(
+            node, tmp_path, args=args, env={"CALLREC_SETTLE_MS": UNATTENDED_SETTLE_MS}
+        ) as script:
             lines = []
             while not lines or lines[-1]["step"] != "done":
                 lines.append(script.next())

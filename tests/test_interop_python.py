@@ -45,7 +45,7 @@ SDK_VERSION = importlib.metadata.version(SDK_NAME)
 MEDIA: list[dict[str, Any]] = read_spec_yaml("media.yaml")["combinations"]
 ERRORS: dict[str, dict[str, Any]] = read_spec_yaml("errors.yaml")["errors"]
 NOT_FOUND_CODE = ERRORS["recording-not-found"]["code"]
-CONTAINER = "https://callrecinterop.blob.core.windows.net/recordings"
+CONTAINER = "https://callrecinterop.invalid/recordings"  # never reachable: no real upload
 ACTIVATION_DELAY = 0.05
 _SDK_DEFAULT = re.compile(r"^(?P<name>\S+) (?P<version>\S+) \((?P<registry>[^)]+)\)$")
 

@@ -22,7 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--access-key", metavar="B64", help="base64 access key (default: the well-known key)"
     )
     parser.add_argument(
-        "--data-dir", metavar="DIR", type=Path, help="where state and the local CA live"
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="keep state, files and the local CA here across restarts (default: a temp folder)",
     )
     parser.add_argument("--public-url", metavar="URL", help="base URL clients use (behind a proxy)")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated local CA")
@@ -70,6 +73,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=4 * 3600.0,
         help="split longer recordings into chunks (default 14400)",
     )
+    parser.add_argument(
+        "--blob-account-key",
+        action="append",
+        default=[],
+        metavar="NAME=KEY",
+        help="bring your own storage: sign uploads to storage account NAME with its base64 KEY "
+        "when the container URL has no SAS (repeatable)",
+    )
+    parser.add_argument(
+        "--blob-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="bring your own storage: connect and answer timeout of each blob request (default 20)",
+    )
     parser.add_argument("--video-size", metavar="WxH", help="mp4 picture size (default 1920x1080)")
     parser.add_argument("--video-fps", type=int, metavar="N", help="mp4 frame rate (default 16)")
     parser.add_argument(
@@ -101,6 +119,9 @@ def run(arguments: argparse.Namespace) -> int:
         print("callrec: --public-url must be an http(s) URL", file=sys.stderr)
         return 2
     problem = _check_numbers(arguments)
+    account_keys = _account_keys(arguments.blob_account_key)
+    if account_keys is None:
+        problem = "--blob-account-key must look like NAME=KEY, KEY the account's base64 key"
     if problem:
         print(f"callrec: {problem}", file=sys.stderr)
         return 2
@@ -127,6 +148,8 @@ def run(arguments: argparse.Namespace) -> int:
         video_height=height,
         video_fps=arguments.video_fps,
         data_dir=arguments.data_dir,
+        blob_account_keys=account_keys or (),
+        blob_timeout=arguments.blob_timeout,
     )
     return run_foreground(
         settings,
@@ -152,6 +175,7 @@ def _check_numbers(arguments: argparse.Namespace) -> str | None:
         (arguments.retention_hours <= 0, "--retention-hours must be > 0"),
         (arguments.max_chunk_seconds < 1, "--max-chunk-seconds must be >= 1"),
         (arguments.video_fps is not None and arguments.video_fps < 1, "--video-fps must be >= 1"),
+        (arguments.blob_timeout <= 0, "--blob-timeout must be > 0"),
         (
             arguments.event_grid_webhook is not None
             and not arguments.event_grid_webhook.startswith(("http://", "https://")),
@@ -159,3 +183,19 @@ def _check_numbers(arguments: argparse.Namespace) -> str | None:
         ),
     ]
     return next((message for failed, message in checks if failed), None)
+
+
+def _account_keys(values: list[str]) -> tuple[tuple[str, str], ...] | None:
+    """``NAME=KEY`` options as (name, key) pairs; None if one is malformed (never echoed: a key
+    is a secret)."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        name, sep, key = value.partition("=")
+        try:
+            base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if not (sep and name and key):
+            return None
+        pairs.append((name, key))
+    return tuple(pairs)

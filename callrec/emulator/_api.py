@@ -183,6 +183,8 @@ async def result(call: Call) -> Response:
         "recordingStartTime": emulator.clock.iso(recording.started_at),
         "recordingDurationMs": max(0, round((end - recording.started_at - paused) * 1000)),
     }
+    if recording.upload_errors:  # a failed export to external storage (see _byos)
+        body["errors"] = [dict(error) for error in recording.upload_errors]
     if recording.stopped_at is None:
         body["sessionEndReason"] = "sessionStillOngoing"
     elif recording.end_reason == "CallEnded":

@@ -42,6 +42,7 @@ class EmulatorApp:
                 response = await self._endpoint(request)
             except ClientDisconnect:  # the client left mid-request: nobody to answer
                 return
+            self.emulator.save()  # durable before the client hears of it
             await response(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -62,6 +63,7 @@ class EmulatorApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.emulator.eventgrid.attach()
+                self.emulator.resume()
                 scheduler = asyncio.create_task(self.emulator.run_scheduler())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -70,6 +72,7 @@ class EmulatorApp:
                     with contextlib.suppress(asyncio.CancelledError):
                         await scheduler
                 await self.emulator.deliveries.close()
+                self.emulator.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

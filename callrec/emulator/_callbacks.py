@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -34,14 +35,28 @@ class Deliveries:
         self._queues: dict[str, deque[Job]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        # deliveries not yet over, as plain records persistence keeps (sequence -> record)
+        self.outbox: dict[int, dict[str, Any]] = {}
+        self.outbox_changed = False
+        self._sequence = itertools.count(1)
+        self.on_change: Callable[[], None] | None = None  # called when a delivery is over
 
     def submit(self, key: str, url: str, body: Any, label: str) -> None:
         """Queue one POST of ``body`` (JSON) to ``url``; ``label`` names it in the log."""
-        self.run(key, lambda: self._deliver(key, url, body, label))
+        record = {"kind": "callback", "key": key, "url": url, "body": body, "label": label}
+        self.run(key, lambda: self._deliver(key, url, body, label), record)
 
-    def run(self, key: str, job: Job) -> None:
+    def run(self, key: str, job: Job, record: dict[str, Any] | None = None) -> None:
         """Queue ``job`` behind the key's earlier jobs: one key's jobs run one at a time, in
-        order (Event Grid deliveries use this with their own retry loop and the same log)."""
+        order (Event Grid deliveries use this with their own retry loop and the same log).
+
+        ``record`` describes the job in plain JSON: it stays in `outbox` until the job is
+        over (delivered, or given up), so a restarted emulator can queue it again."""
+        if record is not None:
+            sequence = next(self._sequence)
+            self.outbox[sequence] = record
+            self.outbox_changed = True
+            job = self._tracked(sequence, job)
         queue = self._queues.get(key)
         if queue is not None:
             queue.append(job)
@@ -50,6 +65,21 @@ class Deliveries:
         task = asyncio.get_running_loop().create_task(self._drain(key))
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
+
+    def _tracked(self, sequence: int, job: Job) -> Job:
+        async def tracked() -> None:
+            try:
+                await job()
+            except asyncio.CancelledError:  # shutting down: still owed after a restart
+                raise
+            except Exception:
+                LOG.exception("emulator bug: a delivery failed")
+            self.outbox.pop(sequence, None)
+            self.outbox_changed = True
+            if self.on_change is not None:
+                self.on_change()
+
+        return tracked
 
     def http(self) -> httpx.AsyncClient:
         """The shared outgoing HTTP client (closed by `close`)."""
@@ -95,6 +125,8 @@ class Deliveries:
 
     def reset(self) -> None:
         self.log.clear()
+        self.outbox.clear()
+        self.outbox_changed = True
 
     async def close(self) -> None:
         for task in list(self._workers):

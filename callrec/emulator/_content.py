@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -80,6 +80,8 @@ class Document:
     expires_at: float
     recording_id: str = ""
     extra_files: list[Path] = field(default_factory=list)
+    # how to rebuild `media` after a restart: {"file": path} or {"wav": chunk index, ...}
+    origin: dict[str, Any] = field(default_factory=dict)
 
     def source(self, kind: str) -> Source | None:
         if kind == METADATA_KIND:
@@ -92,9 +94,11 @@ class Store:
 
     def __init__(self) -> None:
         self.documents: dict[str, Document] = {}
+        self.changed: set[str] = set()  # ids added or removed since persistence last looked
 
     def add(self, document: Document) -> None:
         self.documents[document.document_id] = document
+        self.changed.add(document.document_id)
 
     def find(self, document_id: str, now: float) -> Document | None:
         document = self.documents.get(document_id)
@@ -109,6 +113,7 @@ class Store:
         document = self.documents.pop(document_id, None)
         if document is None:
             return False
+        self.changed.add(document_id)
         for path in document.extra_files:
             path.unlink(missing_ok=True)
         return True

@@ -383,10 +383,35 @@ class Subscriptions:
                 else cloud_event_schema(event_type),
                 event_type,
             )
-            self.deliveries.run(
-                f"eventgrid/{subscription.id}",
-                functools.partial(self._deliver, subscription, body, event_type, published),
+            self._queue(subscription, body, event_type, published)
+
+    def _queue(
+        self, subscription: Subscription, body: Any, event_type: str, published: str
+    ) -> None:
+        record = {
+            "kind": "eventgrid",
+            "subscription": subscription.id,
+            "body": body,
+            "eventType": event_type,
+            "published": published,
+        }
+        self.deliveries.run(
+            f"eventgrid/{subscription.id}",
+            functools.partial(self._deliver, subscription, body, event_type, published),
+            record,
+        )
+
+    def requeue(self, record: Mapping[str, Any]) -> None:
+        """Queue again a delivery a previous run of the emulator did not finish."""
+        subscription = self._subscriptions.get(str(record["subscription"]))
+        if subscription is not None:
+            self._queue(
+                subscription, record["body"], str(record["eventType"]), str(record["published"])
             )
+
+    def restore(self, subscriptions: Sequence[Subscription]) -> None:
+        """Take back subscriptions read from storage (they replace the configured one)."""
+        self._subscriptions = {subscription.id: subscription for subscription in subscriptions}
 
     def _envelope(
         self,

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from callrec.emulator import _ids
+from callrec.emulator import _byos, _ids
 from callrec.emulator._content import METADATA_KIND, BytesSource, Document, FileSource, Source
 from callrec.emulator._media import (
     metadata_bytes,
@@ -56,9 +56,11 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
         document_id = _ids.document_id(chunk.index)
         files: list[Path] = []
         source: Source
+        origin: dict[str, Any]
         if media["format"] == "wav":
             stream = plan.wav(chunk)
             source, info = stream, stream.info
+            origin = {"wav": chunk.index, "maxChunkSeconds": settings.max_chunk_seconds}
         else:
             video = None
             if "video" in media:
@@ -73,6 +75,7 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
             )
             source, info = FileSource(encoded.path), encoded.info
             files.append(encoded.path)
+            origin = {"file": encoded.path.name}
         document = metadata_document(
             plan,
             chunk,
@@ -92,6 +95,7 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
                 expires_at=ready + settings.retention,
                 recording_id=recording.id,
                 extra_files=files,
+                origin=origin,
             )
         )
         location = f"{base}/v1/objects/{document_id}"
@@ -109,16 +113,40 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
         )
     recording.chunks = chunks
     if chunks:
-        emulator.timers.at(
-            emulator.clock.now() + settings.file_delay, lambda: _announce(emulator, recording)
-        )
-        emulator.wake.set()
+        await _byos.export(emulator, recording)  # bring your own storage: before the event
+        recording.files_ready_at = emulator.clock.now() + settings.file_delay
+        arm(emulator, recording)
+    emulator.model.touch(recording)
+    emulator.save()
+
+
+def arm(emulator: Emulator, recording: Recording) -> None:
+    """Announce a recording's files when they are ready (again after a restart)."""
+    if recording.files_ready_at is None or recording.announced:
+        return
+    emulator.timers.at(recording.files_ready_at, lambda: _announce(emulator, recording))
+    emulator.wake.set()
+
+
+def rebuild_wav(emulator: Emulator, recording: Recording, origin: dict[str, Any]) -> Source:
+    """A wav chunk's stream, planned again from the recording (after a restart)."""
+    if recording.activated_at is None:
+        raise ValueError(f"recording {recording.id} never turned active: it has no media")
+    plan = plan_recording(
+        recording,
+        active_from=recording.activated_at,
+        max_chunk_seconds=float(origin["maxChunkSeconds"]),
+    )
+    index = int(origin["wav"])
+    return plan.wav(next(chunk for chunk in plan.chunks if chunk.index == index))
 
 
 def _announce(emulator: Emulator, recording: Recording) -> None:
     media = recording.media
-    if recording.activated_at is None:
+    if recording.activated_at is None or recording.announced:
         return
+    recording.announced = True
+    emulator.model.touch(recording)
     emulator.eventgrid.publish_recording_file_status_updated(
         call_id=recording.call.correlation_id,
         server_call_id=recording.call.server_call_id,

@@ -93,6 +93,9 @@ class Recording:
     chunks: list[JSON] = field(default_factory=list)  # where its files are, once produced
     kind: str = "azureCommunicationServices"
     options: JSON = field(default_factory=dict)
+    files_ready_at: float | None = None  # when its files become downloadable and are announced
+    announced: bool = False  # RecordingFileStatusUpdated was published
+    upload_errors: list[dict[str, str]] = field(default_factory=list)  # BYOS export errors
 
     @property
     def state(self) -> str:
@@ -116,6 +119,24 @@ class Model:
         self.recordings: dict[str, Recording] = {}
         self.pending: dict[str, Recording] = {}  # waiting for their activation time
         self.finished: list[Recording] = []  # stopped since the HTTP layer last looked
+        # ids changed since the store last looked (what persistence writes)
+        self.changed_calls: set[str] = set()
+        self.changed_recordings: set[str] = set()
+
+    def touch(self, recording: Recording) -> None:
+        """Note a change made to ``recording`` outside the model (its files, their events)."""
+        self.changed_recordings.add(recording.id)
+
+    def restore(self, calls: list[Call], recordings: list[Recording]) -> None:
+        """Take back calls and recordings read from storage (derived indexes rebuilt)."""
+        for call in calls:
+            self.calls[call.server_call_id] = call
+        for recording in recordings:
+            self.recordings[recording.id] = recording
+            if recording.phase != "stopped":
+                recording.call.running[recording.id] = recording
+            if recording.phase == "starting" and recording.activate_at is not None:
+                self.pending[recording.id] = recording
 
     # ---------------------------------------------------------------- calls
     def create_call(self, participants: list[JSON], group: bool) -> Call:
@@ -124,6 +145,7 @@ class Model:
             _ids.server_call_id(), _ids.guid(), _ids.guid(), _ids.guid() if group else None, people
         )
         self.calls[call.server_call_id] = call
+        self.changed_calls.add(call.server_call_id)
         return call
 
     def call(self, server_call_id: str) -> Call:
@@ -135,6 +157,7 @@ class Model:
     def add_participant(self, server_call_id: str, participant: JSON) -> Call:
         call = self.call(server_call_id)
         call.participants[raw_id(participant)] = participant
+        self.changed_calls.add(server_call_id)
         return call
 
     def remove_participant(self, server_call_id: str, participant_raw_id: str) -> Call:
@@ -143,11 +166,13 @@ class Model:
             raise EmulatorError(
                 "participant-not-found", f"{participant_raw_id!r} is not in the call"
             )
+        self.changed_calls.add(server_call_id)
         return call
 
     def end_call(self, server_call_id: str, now: float) -> list[StateChanged]:
         call = self.call(server_call_id)
         call.ended = True
+        self.changed_calls.add(server_call_id)
         changes: list[StateChanged] = []
         for recording in list(call.running.values()):
             changes += self._stop(recording, now, "CallEnded")
@@ -249,6 +274,7 @@ class Model:
             options=request,
         )
         self.recordings[recording.id] = recording
+        self.changed_recordings.add(recording.id)
         call.running[recording.id] = recording
         if not paused:
             self.pending[recording.id] = recording
@@ -272,6 +298,7 @@ class Model:
         recording.activate_at = None
         self.pending.pop(recording.id, None)
         recording.pauses.append([now, None])
+        self.changed_recordings.add(recording.id)
         return [StateChanged(recording, "inactive")] if was == "active" else []
 
     def resume(self, recording_id: str, now: float, path: str | None = None) -> list[StateChanged]:
@@ -282,6 +309,7 @@ class Model:
         recording.phase = "active"
         if recording.activated_at is None:
             recording.activated_at = now
+        self.changed_recordings.add(recording.id)
         return [StateChanged(recording, "active")]
 
     def stop(self, recording_id: str, now: float, path: str | None = None) -> list[StateChanged]:
@@ -299,6 +327,7 @@ class Model:
         recording.phase = "stopped"
         recording.stopped_at = now
         recording.end_reason = reason
+        self.changed_recordings.add(recording.id)
         self.finished.append(recording)
         return [StateChanged(recording, "inactive")] if was == "active" else []
 
@@ -313,6 +342,7 @@ class Model:
             recording.activate_at = None
             if recording.activated_at is None:
                 recording.activated_at = now
+            self.changed_recordings.add(recording.id)
         return [StateChanged(recording, "active") for recording in due]
 
     def next_activation(self) -> float | None:

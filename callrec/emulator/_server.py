@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from callrec.emulator._app import EmulatorApp, build_app
+from callrec.emulator._persist import StoreError
 from callrec.emulator._state import Settings
 from callrec.emulator._tls import ensure_certificates
 
@@ -166,6 +167,9 @@ def run_foreground(
         folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         try:
             sock, app, tls_files, endpoint = _prepare(host, port, settings, tls, folder)
+        except StoreError as exc:
+            print(f"callrec: --data-dir: {exc}", file=sys.stderr)
+            return 2
         except OSError as exc:
             print(
                 f"callrec: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr

@@ -21,6 +21,7 @@ from callrec.emulator._content import Store
 from callrec.emulator._eventgrid import Subscriptions
 from callrec.emulator._faults import Faults
 from callrec.emulator._model import Model, StateChanged
+from callrec.emulator._persist import Persistence
 from callrec.emulator._timers import Timers
 from callrec.specs import fields, schema_document
 
@@ -62,6 +63,8 @@ class Settings:
     video_width: int | None = None  # mp4 picture (default: the documented 1920x1080 at 16 fps)
     video_height: int | None = None
     video_fps: int | None = None
+    blob_account_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # BYOS
+    blob_timeout: float = 20.0  # BYOS: seconds to connect and to wait for each blob answer
 
     def supported(self) -> list[str]:
         return list(self.api_versions) or api_versions()
@@ -85,6 +88,8 @@ class Emulator:
     timers: Timers = field(default_factory=Timers)
     background: set[asyncio.Task[None]] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    generation: int = 0  # how many times it was reset
+    persistence: Persistence | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.model = Model(self.faults, read_spec_yaml("media.yaml")["combinations"])
@@ -92,8 +97,47 @@ class Emulator:
             self.settings.callback_attempts, self.settings.callback_backoff
         )
         self.eventgrid = Subscriptions(self.settings, self.clock, self.deliveries)
+        if self.settings.data_dir is not None:
+            self.persistence = Persistence(Path(self.settings.data_dir))
+            restored = self.persistence.load(self)
+            if restored:
+                LOG.info("restored %d objects from %s", restored, self.persistence.path)
+            self.deliveries.on_change = self.save
+
+    def resume(self) -> None:
+        """Pick up, on the running event loop, the work a previous run left unfinished: files
+        to produce, events to announce, deliveries owed."""
+        for recording in self.model.recordings.values():
+            if recording.phase != "stopped" or recording.activated_at is None:
+                continue
+            if recording.files_ready_at is None:
+                _finish.schedule(self, recording)
+            else:
+                _finish.arm(self, recording)
+        if self.persistence is not None:
+            for record in self.persistence.owed():
+                if record["kind"] == "eventgrid":
+                    self.eventgrid.requeue(record)
+                else:
+                    self.deliveries.submit(
+                        record["key"], record["url"], record["body"], record["label"]
+                    )
+        self.save()
+
+    def close(self) -> None:
+        """Write what is left and let go of the data dir (after the last request)."""
+        self.save()
+        if self.persistence is not None:
+            self.persistence.close()
+            self.persistence = None
+
+    def save(self) -> None:
+        """Make the changes so far durable (with a data dir; otherwise nothing to do)."""
+        if self.persistence is not None:
+            self.persistence.flush(self)
 
     def reset(self) -> None:
+        self.generation += 1
         self.model = Model(self.faults, self.model.media_combinations)
         self.faults.active.clear()
         self.repeated.clear()
@@ -229,3 +273,4 @@ class Emulator:
                 self.timers.run_due(now)
             except Exception:  # a failing timer must not stop the scheduler
                 LOG.exception("emulator bug: a timer failed")
+            self.save()

@@ -1,0 +1,159 @@
+"""The endpoint under test: given by a connection string, or an emulator started for the run.
+
+The embedded emulator is a separate process (``python -m callrec emulator``): the suites talk
+to it over HTTP exactly as to any other endpoint and never share a process with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Final
+
+import httpx
+
+from callrec.auth import ConnectionString
+from callrec.client import Client
+from callrec.specs import api_versions
+
+STARTUP_TIMEOUT: Final = 30.0
+# a well-formed recording id no endpoint has (unpadded base64url of an all-zero pair)
+PROBE_RECORDING_ID: Final = (
+    "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiLCJSZXNv"
+    "dXJjZVNwZWNpZmljSWQiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAifQ"
+)
+# The embedded emulator's settings: fast enough for a one-minute run, still the real paths.
+EMBEDDED_OPTIONS: Final = (
+    "--activation-delay",
+    "0.05",
+    "--file-delay",
+    "0.05",
+    "--video-size",
+    "320x180",
+    "--video-fps",
+    "8",
+    "--log-level",
+    "warning",
+)
+
+
+class TargetError(Exception):
+    """The target cannot be used; the message names the option to fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the suite sends requests, and what it learned about the endpoint there."""
+
+    connection: ConnectionString
+    kind: str  # "emulator" (a callrec emulator: it has a control API) or "service"
+    api_versions: tuple[str, ...]  # what the endpoint serves (the catalog's, for a service)
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return self.connection.endpoint
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.kind == "emulator"
+
+    def client(self, api_version: str | None = None) -> Client:
+        version = api_version or self.api_versions[-1]
+        return Client(self.connection, api_version=version)
+
+    def __repr__(self) -> str:  # the key stays out of every report and log
+        return f"Target({self.endpoint!r}, kind={self.kind!r})"
+
+
+def probe(connection: ConnectionString) -> Target:
+    """Reach the endpoint: a callrec emulator answers ``GET /emulator/info``; anything else
+    that answers HTTP is taken for the service. A signed GET of a recording that cannot exist
+    proves the key (401 means it is wrong). Unreachable or refused: `TargetError`."""
+    newest = api_versions()[-1]
+    with Client(connection, timeout=10.0, api_version=newest) as client:
+        try:
+            answer = client.request("GET", "/emulator/info")
+            checked = client.get(PROBE_RECORDING_ID)
+        except httpx.HTTPError as exc:
+            raise TargetError(
+                f"--connection-string: cannot reach {connection.endpoint}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+    if checked.status_code == 401:
+        raise TargetError(
+            f"--connection-string: {connection.endpoint} refused the access key (401)"
+        )
+    info = _json(answer) if answer.status_code == 200 else {}
+    if info.get("name") == "callrec-emulator":
+        offered = info.get("apiVersions")
+        served = (
+            [str(v) for v in offered if v in api_versions()] if isinstance(offered, list) else []
+        )
+        return Target(connection, "emulator", tuple(served) or tuple(api_versions()), info)
+    return Target(connection, "service", tuple(api_versions()))
+
+
+def _json(answer: httpx.Response) -> dict[str, object]:
+    with contextlib.suppress(ValueError):
+        body = answer.json()
+        if isinstance(body, dict):
+            return body
+    return {}
+
+
+@contextlib.contextmanager
+def embedded_emulator(extra: tuple[str, ...] = ()) -> Iterator[ConnectionString]:
+    """Start ``callrec emulator`` on a free loopback port for the run; stop it at the end."""
+    command = [sys.executable, "-m", "callrec", "emulator", "--port", "0", *EMBEDDED_OPTIONS]
+    process = subprocess.Popen(  # noqa: S603 (this Python running callrec)
+        [*command, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        line = _first_line(process, STARTUP_TIMEOUT)
+        if not line.startswith("CALLREC_CONNECTION_STRING="):
+            stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
+            raise TargetError(
+                f"the embedded emulator did not start: {line or stderr.strip() or 'no output'}"
+            )
+        # keep its stderr drained so it never blocks on a full pipe
+        threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
+        yield ConnectionString.parse(line.split("=", 1)[1])
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
+    found: list[str] = []
+    reader = threading.Thread(
+        target=lambda: found.append(process.stdout.readline() if process.stdout else ""),
+        daemon=True,
+    )
+    reader.start()
+    reader.join(timeout)
+    return found[0].strip() if found else ""
+
+
+def _drain(stream: IO[str] | None) -> None:
+    if stream is None:
+        return
+    with contextlib.suppress(ValueError, OSError):
+        for _line in stream:
+            pass
