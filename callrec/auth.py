@@ -141,16 +141,16 @@ def parse_date(value: str) -> float:
         raise SignatureError(f"x-ms-date {value!r} is not an RFC 1123 date") from None
 
 
-def candidate_paths(raw_path: str, query: str) -> list[str]:
+def candidate_paths(raw_path: str, query: str, *, content: bool = False) -> list[str]:
     """Every path-and-query a client may have signed for a request that arrived as given.
 
     - as sent (Python, .NET);
-    - without the query (JS signs content requests that way);
+    - without the query, on content download/delete only (``content``: JS signs those so);
     - percent-decoded (clients built with ``decode_url``);
     - with ``=`` re-encoded as ``%3D`` (the Python async client re-encodes after signing).
     """
     with_query = raw_path + (f"?{query}" if query else "")
-    variants = [with_query, raw_path, unquote(with_query)]
+    variants = [with_query, *([raw_path] if content else []), unquote(with_query)]
     if "=" in raw_path:
         variants.append(raw_path.replace("=", "%3D") + (f"?{query}" if query else ""))
     return list(dict.fromkeys(variants))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 
 from callrec.emulator import Running, Settings, serve
@@ -206,11 +207,10 @@ def test_a_target_without_a_control_api_has_no_calls_to_record(
     assert done.returncode == 0, done.stdout + done.stderr
     records = results(tmp_path)
     assert records[0]["target"]["kind"] == "service"
-    outcomes = [r for r in records if r["record"] == "result"]
+    outcomes = [r for r in records if r["record"] == "test"]
     assert outcomes
-    for outcome in outcomes:
-        assert outcome["status"] == "not-applicable", outcome
-        assert "--server-call-id" in outcome["message"]
+    assert {outcome["status"] for outcome in outcomes} == {"not-applicable"}
+    assert any("--server-call-id" in outcome["message"] for outcome in outcomes)
 
 
 def test_the_results_file_and_no_secret_in_it(separate: Running, tmp_path: Path) -> None:
@@ -230,13 +230,33 @@ def test_the_results_file_and_no_secret_in_it(separate: Running, tmp_path: Path)
     assert header["record"] == "header"
     assert header["target"]["endpoint"] == separate.endpoint
     assert footer["record"] == "footer"
-    outcomes = [r for r in records if r["record"] == "result"]
-    assert footer["totals"] == {"pass": len(outcomes)}
+    outcomes = [r for r in records if r["record"] == "test"]
+    assert set(footer["tests"]) <= {"pass", "not-applicable"}
+    assert sum(footer["tests"].values()) == len(outcomes)
+    assert footer["tests"]["pass"] > len(outcomes) / 2
     assert footer["exchanges"] > 0
     assert {r["apiVersion"] for r in outcomes} == set(separate_versions(separate))
+    assert header["apiVersions"] == sorted(separate_versions(separate))
+    schema = json.loads((ROOT / "reports" / "results.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for record in records:
+        assert list(validator.iter_errors(record)) == [], record["record"]
+    # every requirement a passing test names is a passing requirement record
+    checked = {(r["id"], r["apiVersion"]): r for r in records if r["record"] == "requirement"}
+    for outcome in outcomes:
+        for rid in outcome["requirements"]:
+            key = (rid, outcome["apiVersion"])
+            if outcome["status"] == "pass" and key in checked:  # absent: not of that version
+                assert checked[key]["status"] == "pass"
+    kinds = {e["kind"] for outcome in outcomes for e in outcome["evidence"]}
+    assert {"exchange", "transition"} <= kinds
+    junit = (tmp_path / header["runId"] / "junit.xml").read_text("utf-8")
+    assert "REC-STATE-001" in junit
     for path in tmp_path.rglob("*"):
         if path.is_file():
-            assert separate.access_key not in path.read_text("utf-8")
+            text = path.read_text("utf-8")
+            assert separate.access_key not in text
+            assert "Signature=" not in text  # no Authorization header was kept
 
 
 def separate_versions(running: Running) -> list[str]:

@@ -119,6 +119,9 @@ def test_unmixed_wav_end_to_end(fast: Running, fast_client: Client, receiver: Re
     assert (
         result.json()["recordingStorageInfo"]["recordingChunks"][0]["endReason"] == "sessionEnded"
     )
+    # /result tells the recording's times as the event does (from activation; media length)
+    assert result.json()["recordingStartTime"] == event["data"]["recordingStartTime"]
+    assert result.json()["recordingDurationMs"] == event["data"]["recordingDurationMs"]
     assert (
         client.request("DELETE", "/" + chunk["deleteLocation"].split("/", 3)[3]).status_code == 200
     )

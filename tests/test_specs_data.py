@@ -246,3 +246,11 @@ def test_error_catalog_carries_the_documented_codes() -> None:
     errors = read_spec_yaml("errors.yaml")["errors"]
     pairs = {(e["status"], e["code"]) for e in errors.values() if e["source"] != "decision"}
     assert {(404, "8522"), (400, "8501"), (400, "8523"), (401, "401"), (400, "8553")} <= pairs
+
+
+def test_deviations_are_valid_and_name_catalog_requirements() -> None:
+    document = read_spec_yaml("deviations.yaml")
+    assert _meta_errors(document, "deviations") == []
+    known = {entry["id"] for entry in requirements()}
+    for entry in document["deviations"]:
+        assert entry["requirement"] in known, entry

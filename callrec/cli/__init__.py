@@ -10,7 +10,7 @@ from typing import Final
 
 from callrec._errors import SpecError
 from callrec._version import __version__
-from callrec.cli import _emulator, _schemas, _specs_build, _validate
+from callrec.cli import _emulator, _report, _schemas, _specs_build, _validate
 
 __all__ = ["main"]
 
@@ -27,6 +27,7 @@ COMMANDS: Final[
     "schemas": (_schemas.HELP, _schemas.add_arguments, _schemas.run),
     "specs": (_specs_build.HELP, _specs_build.add_arguments, _specs_build.run),
     "emulator": (_emulator.HELP, _emulator.add_arguments, _emulator.run),
+    "report": (_report.HELP, _report.add_arguments, _report.run),
 }
 
 

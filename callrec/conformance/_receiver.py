@@ -44,6 +44,10 @@ class Receiver:
         self._deliveries: list[Delivery] = []
         self._condition = threading.Condition()
         self.status_for: dict[str, int] = {}  # channel -> status to answer deliveries with
+        # channels whose handshakes are answered wrongly (a wrong validationResponse; an
+        # OPTIONS answer without WebHook-Allowed-Origin), to see that the target then sends
+        # them nothing
+        self.refuse_handshake: set[str] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -68,6 +72,9 @@ class Receiver:
                     self._answer(404)
                     return
                 receiver._add(Delivery(channel, "options", "OPTIONS", dict(self.headers), None))
+                if channel in receiver.refuse_handshake:
+                    self._answer(200, Allow="POST, OPTIONS")
+                    return
                 self._answer(200, WebHook_Allowed_Origin=origin, Allow="POST, OPTIONS")
 
             def do_POST(self) -> None:
@@ -85,6 +92,8 @@ class Receiver:
                 if isinstance(first, dict) and first.get("eventType") == VALIDATION_EVENT:
                     receiver._add(Delivery(channel, "validation", "POST", dict(self.headers), body))
                     code = (first.get("data") or {}).get("validationCode", "")
+                    if channel in receiver.refuse_handshake:
+                        code = f"not-{code}"
                     answer = json.dumps({"validationResponse": code}).encode()
                     self._answer(200, answer, Content_Type="application/json")
                     return
@@ -119,6 +128,11 @@ class Receiver:
     def url(self, channel: str) -> str:
         """The URL to give the target for ``channel``."""
         return f"{self.public_url}/hook/{channel}"
+
+    def all_received(self) -> list[Delivery]:
+        """Everything received so far, on every channel."""
+        with self._condition:
+            return list(self._deliveries)
 
     def received(self, channel: str, kind: str = "delivery") -> list[Delivery]:
         with self._condition:

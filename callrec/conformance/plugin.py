@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,10 @@ from callrec.conformance._calls import (
     ProvidedCall,
     SuppliedCalls,
 )
+from callrec.conformance._evidence import Exchanges, transitions
+from callrec.conformance._evidence import deliveries as evidence_deliveries
 from callrec.conformance._receiver import NotObserved, Receiver
+from callrec.conformance._results import deviation_for, deviations, spec_profile, write_run
 from callrec.conformance._target import Target, TargetError, embedded_emulator, probe
 from callrec.specs import api_versions, requirements
 
@@ -60,6 +64,7 @@ class RunOptions:
     event_timeout: float
     report_dir: Path
     run_id: str
+    exclusive: bool = False
 
     def __repr__(self) -> str:
         endpoint = self.connection.endpoint if self.connection else "embedded emulator"
@@ -68,6 +73,9 @@ class RunOptions:
 
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
 STATE_KEY = pytest.StashKey[dict[str, Any]]()
+EXCHANGES_KEY = pytest.StashKey[list[Exchanges]]()
+EVIDENCE_KEY = pytest.StashKey[list[dict[str, Any]]]()
+STARTED_KEY = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,6 +121,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="ID",
         help="run only the tests checking these requirements (repeatable; REC-AREA- prefixes too)",
+    )
+    group.addoption(
+        "--exclusive-target",
+        action="store_true",
+        help="nothing else uses the target during the run (one process): the suite may move "
+        "an emulator's clock (the embedded emulator is always exclusive to its process)",
     )
     group.addoption(
         "--report-dir",
@@ -189,7 +203,7 @@ def _read_options(config: pytest.Config) -> RunOptions:
     run_id = (
         workerinput["callrec_run_id"]
         if workerinput is not None and "callrec_run_id" in workerinput
-        else datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        else datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     )
     return RunOptions(
         connection,
@@ -199,6 +213,7 @@ def _read_options(config: pytest.Config) -> RunOptions:
         float(timeout),
         Path(config.getoption("report_dir")),
         run_id,
+        bool(config.getoption("exclusive_target")),
     )
 
 
@@ -294,6 +309,7 @@ def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[
             pytest.exit(f"callrec: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
         state = request.config.stash[STATE_KEY]
         state["target"] = {"endpoint": found.endpoint, "kind": found.kind}
+        state["exclusive"] = run_options.connection is None or run_options.exclusive
         yield found
 
 
@@ -308,6 +324,7 @@ def newest_version(target: Target) -> str:
 def api_version(request: pytest.FixtureRequest, target: Target, newest_version: str) -> str:
     chosen = getattr(request, "param", NEWEST)
     version = newest_version if chosen == NEWEST else str(chosen)
+    request.node.user_properties.append(("api_version", version))
     if version not in target.api_versions:
         pytest.skip(f"{NOT_APPLICABLE}the target does not serve api-version {version}")
     applies = [
@@ -318,7 +335,6 @@ def api_version(request: pytest.FixtureRequest, target: Target, newest_version: 
     ]
     if not applies:
         pytest.skip(f"{NOT_APPLICABLE}none of the test's requirements apply to {version}")
-    request.node.user_properties.append(("api_version", version))
     return version
 
 
@@ -333,11 +349,33 @@ def exchange_counter(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def target_client(target: Target, api_version: str, exchange_counter: Any) -> Iterator[Client]:
-    """A signed client for the target at the test's api-version (every exchange counted)."""
+def target_client(
+    request: pytest.FixtureRequest, target: Target, api_version: str
+) -> Iterator[Client]:
+    """A signed client for the target at the test's api-version; every exchange is counted
+    and kept as the test's evidence."""
+    exchanges = Exchanges()
+    request.node.stash.setdefault(EXCHANGES_KEY, []).append(exchanges)
     with target.client(api_version) as client:
-        client.http.event_hooks["response"].append(exchange_counter)
+        client.http.event_hooks["request"].append(exchanges.on_request)
+        client.http.event_hooks["response"].append(exchanges.on_response)
         yield client
+
+
+class Evidence:
+    """What a test adds to its evidence beyond exchanges and deliveries (transitions it
+    checked, per-channel audio energy, notes)."""
+
+    def __init__(self, kept: list[dict[str, Any]]) -> None:
+        self._kept = kept
+
+    def add(self, kind: str, **data: Any) -> None:
+        self._kept.append({"kind": kind, "at": time.time(), **data})
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    return Evidence(request.node.stash.setdefault(EVIDENCE_KEY, []))
 
 
 @pytest.fixture(scope="session")
@@ -416,11 +454,39 @@ def needs(provider: CallProvider, capability: str, why: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def hooks(run_options: RunOptions) -> Iterator[Receiver]:
+def hooks(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[Receiver]:
     """The suite's webhook for callbacks and Event Grid deliveries."""
     receiver = Receiver(public_url=run_options.callback_url)
+    request.config.stash[STATE_KEY]["receiver"] = receiver
     yield receiver
+    request.config.stash[STATE_KEY].pop("receiver", None)
     receiver.close()
+
+
+class ClockControl:
+    """Moves the target's clock: a callrec emulator's ``POST /emulator/clock:advance``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def advance(self, seconds: float) -> None:
+        self._client.advance_clock(seconds)
+
+
+@pytest.fixture
+def clock_control(
+    request: pytest.FixtureRequest, target: Target, session_client: Client
+) -> ClockControl:
+    """The target's clock, for requirements about time (retention): only on a callrec
+    emulator used by this process alone (the embedded one, or ``--exclusive-target``)."""
+    if not target.is_emulator:
+        raise NotApplicable("only a callrec emulator's clock can be moved; days cannot pass here")
+    if not request.config.stash[STATE_KEY].get("exclusive"):
+        raise NotApplicable(
+            "the emulator may be shared with other processes, and moving its clock would "
+            "expire their files: run with --exclusive-target (one process) to check this"
+        )
+    return ClockControl(session_client)
 
 
 @pytest.fixture(scope="session")
@@ -429,21 +495,59 @@ def event_timeout(run_options: RunOptions) -> float:
 
 
 # ---------------------------------------------------------------- outcomes
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[STARTED_KEY] = time.time()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
         report.outcome = "skipped"
-        report.longrepr = (
-            str(item.path),
-            item.location[1] or 0,
-            NOT_APPLICABLE + str(call.excinfo.value),
-        )
+        reason = NOT_APPLICABLE + str(call.excinfo.value)
+        report.longrepr = (str(item.path), item.location[1] or 0, reason)
     if item.get_closest_marker("requirement") is None:
         return report
+    deviation = None
+    if report.when == "call":
+        deviation = _apply_deviations(item, report)
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        _record(item, report, call)
+        _record(item, report, call, deviation)
     return report
+
+
+def _apply_deviations(item: pytest.Item, report: pytest.TestReport) -> dict[str, Any] | None:
+    """Strict known deviations: a failure they expect is reported as such; a pass while one
+    is expected fails the test (the entry should go)."""
+    state = item.config.stash[STATE_KEY]
+    kind = (state.get("target") or {}).get("kind")
+    version = _version_of(item)
+    ids = requirement_ids(item)
+    found = deviations(str(kind)) if kind else []
+    matched = [deviation_for(found, rid, version) for rid in ids]
+    if not ids or not all(matched):
+        return None
+    entry = dict(matched[0] or {})
+    if report.outcome == "failed":
+        report.outcome = "skipped"
+        reason = f"known deviation: {entry['reason']}"
+        report.longrepr = (str(item.path), item.location[1] or 0, reason)
+        return entry
+    if report.outcome == "passed":
+        report.outcome = "failed"
+        report.longrepr = (
+            f"known deviation no longer happens: {', '.join(ids)} passed on {kind} {version}; "
+            "remove the entry from specs/deviations.yaml"
+        )
+    return None
+
+
+def _version_of(item: pytest.Item) -> str | None:
+    version = dict(item.user_properties).get("api_version")
+    return None if version is None else str(version)
+
+
+SKIP_KINDS: Final = ((NOT_APPLICABLE, "not-applicable"), ("known deviation: ", "known-deviation"))
 
 
 def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, str]:
@@ -452,29 +556,63 @@ def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str
     if report.outcome == "skipped":
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = reason.removeprefix("Skipped: ")
-        if reason.startswith(NOT_APPLICABLE):
-            return "not-applicable", reason.removeprefix(NOT_APPLICABLE)
+        for prefix, status in SKIP_KINDS:
+            if reason.startswith(prefix):
+                return status, reason.removeprefix(prefix)
         return "skipped", reason
+    if isinstance(report.longrepr, str):
+        return "fail", report.longrepr
     message = str(call.excinfo.value) if call.excinfo is not None else report.longreprtext
     if call.excinfo is not None and call.excinfo.errisinstance(NotObserved):
-        return "not-observed", message
-    return "fail", message.strip().splitlines()[0][:500] if message.strip() else "failed"
+        return "not-observed", _one_line(message)
+    return "fail", _one_line(message) or "failed"
 
 
-def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
+def _one_line(message: str) -> str:
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    return lines[0][:500] if lines else ""
+
+
+def _record(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    deviation: dict[str, Any] | None,
+) -> None:
     state = item.config.stash[STATE_KEY]
     status, message = _status(report, call)
-    version = dict(item.user_properties).get("api_version")
-    state.setdefault("results", []).append(
-        {
-            "test": item.nodeid,
-            "requirements": requirement_ids(item),
-            "apiVersion": version,
-            "status": status,
-            "message": message,
-            "duration": round(report.duration, 4),
-        }
-    )
+    version = _version_of(item)
+    clients = item.stash.get(EXCHANGES_KEY, [])
+    state["exchanges"] += sum(exchanges.count for exchanges in clients)
+    exchanges = [exchange for client in clients for exchange in client.kept]
+    exchanges.sort(key=lambda exchange: exchange["at"])
+    seen: list[dict[str, Any]] = list(exchanges)
+    receiver = state.get("receiver")
+    if isinstance(receiver, Receiver):
+        began = item.stash.get(STARTED_KEY, 0.0)
+        arrived = [d for d in receiver.all_received() if d.at >= began]
+        seen += evidence_deliveries(arrived)
+    seen += transitions(exchanges, passed=status == "pass")
+    no_more: list[dict[str, Any]] = []
+    added = item.stash.get(EVIDENCE_KEY, no_more)
+    seen.extend(added)
+    record: dict[str, Any] = {
+        "test": item.nodeid,
+        "requirements": requirement_ids(item),
+        "apiVersion": version,
+        "status": status,
+        "message": message,
+        "duration": round(report.duration, 4),
+        "evidence": seen,
+    }
+    failure = call.excinfo.value if call.excinfo is not None else None
+    for name in ("pointer", "hint"):
+        value = getattr(failure, name, None)
+        if isinstance(value, str) and value:
+            record[name] = value
+    if deviation:
+        record["deviation"] = deviation
+    state.setdefault("results", []).append(record)
 
 
 # ---------------------------------------------------------------- the run's files
@@ -491,12 +629,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(config, "workeroutput"):
         config.workeroutput["callrec_exchanges"] = state["exchanges"]
         config.workeroutput["callrec_target"] = json.dumps(state.get("target"))
-    if not results:
-        return
-    folder = options.report_dir / options.run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    part = folder / f"results-{_worker_id(config)}.part.jsonl"
-    part.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
+    if results:
+        folder = options.report_dir / options.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f"results-{_worker_id(config)}.part.jsonl"
+        part.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
+    if not hasattr(config, "workerinput"):
+        _merge(config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -510,42 +649,45 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         state["target"] = target
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """The controller (or a run without xdist) merges the workers' parts into one file."""
-    if hasattr(config, "workerinput") or OPTIONS_KEY not in config.stash:
-        return
+def _merge(config: pytest.Config) -> None:
+    """The controller (or a run without xdist) merges the workers' parts into the run files
+    (the workers are done: xdist reports every node down before the session finishes)."""
     options = config.stash[OPTIONS_KEY]
     folder = options.report_dir / options.run_id
     parts = sorted(folder.glob("results-*.part.jsonl")) if folder.is_dir() else []
     if not parts:
         return
     state = config.stash[STATE_KEY]
-    records = [json.loads(line) for part in parts for line in part.read_text("utf-8").splitlines()]
-    records.sort(key=lambda r: (r["test"], r["apiVersion"] or ""))
-    totals: dict[str, int] = {}
-    for record in records:
-        totals[record["status"]] = totals.get(record["status"], 0) + 1
+    tests = [json.loads(line) for part in parts for line in part.read_text("utf-8").splitlines()]
     header = {
-        "record": "header",
         "runId": options.run_id,
         "target": state.get("target"),
-        "apiVersion": options.api_version,
+        "apiVersions": sorted({t["apiVersion"] for t in tests if t.get("apiVersion")}),
+        "selection": options.api_version,
         "callrecVersion": __version__,
+        "specProfile": spec_profile(),
         "started": datetime.fromtimestamp(state["started"], UTC).isoformat(),
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "workers": len(parts),
+        },
     }
     footer = {
-        "record": "footer",
-        "totals": totals,
         "exchanges": state["exchanges"],
         "seconds": round(time.time() - state["started"], 2),
+        "finished": datetime.now(UTC).isoformat(),
     }
-    lines = [header, *({"record": "result", **r} for r in records), footer]
-    (folder / "results.jsonl").write_text(
-        "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8"
-    )
+    write_run(folder, header, tests, footer)
     for part in parts:
         part.unlink()
+    from callrec.report import ReportError, load, write_report  # noqa: PLC0415
+
+    try:
+        write_report(load(folder))
+    except ReportError as exc:  # the results are written; say why the pages are not
+        state["report_problem"] = str(exc)
+    state["report_folder"] = str(folder)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -553,6 +695,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not state or not state.get("exchanges"):
         return
     seconds = max(time.time() - state["started"], 1e-6)
+    if state.get("report_folder"):
+        terminalreporter.write_line(f"callrec: results and report in {state['report_folder']}")
+    if state.get("report_problem"):
+        terminalreporter.write_line(f"callrec: no report pages: {state['report_problem']}")
     target = state.get("target") or {}
     terminalreporter.write_line(
         f"callrec: {state['exchanges']} HTTP exchanges checked in {seconds:.1f}s "

@@ -87,6 +87,10 @@ def _state_body(recording: Recording, call: Call, *, starting: bool = False) -> 
 
 def _checked_start_request(call: Call) -> dict[str, Any]:
     request = parse_json(call.body, call.request)
+    if "explicit-null-refused" in call.emulator.faults and isinstance(request, dict):
+        nulls = [name for name, value in request.items() if value is None]
+        if nulls:  # fault: a null is refused instead of read as "left out"
+            raise EmulatorError("invalid-request", f"{nulls[0]} is null", nulls[0])
     failures = validate(request, "StartCallRecordingRequest", api_version=call.api_version)
     if not failures:
         return dict(request)
@@ -121,7 +125,13 @@ async def start(call: Call) -> Response:
         if request_id in emulator.repeated and "repeatability-ignored" not in emulator.faults:
             status, body = emulator.repeated[request_id]
             return json_response(body, status, extra)
-    request = _checked_start_request(call)
+    try:
+        request = _checked_start_request(call)
+    except EmulatorError as error:
+        if error.name == "invalid-request" and "server-error-on-bad-body" in emulator.faults:
+            failure = {"code": "InternalServerError", "message": "Something went wrong."}
+            return json_response({"error": failure}, 500)
+        raise
     accepted = emulator.settings.async_start and "202" in call.operation["success"]
     try:
         recording = emulator.model.start(
@@ -138,6 +148,8 @@ async def start(call: Call) -> Response:
         return json_response(body, 202, extra)
     emulator.wake.set()
     status = 202 if accepted else 200
+    if "start-wrong-status" in emulator.faults:
+        status = 201
     body = _state_body(recording, call, starting=True)
     if request_id is not None:
         emulator.repeated[request_id] = (status, body)
@@ -146,7 +158,10 @@ async def start(call: Call) -> Response:
 
 async def get(call: Call) -> Response:
     recording = call.emulator.model.live(call.recording_id or "", call.path)
-    return json_response(_state_body(recording, call))
+    response = json_response(_state_body(recording, call))
+    if "get-wrong-content-type" in call.emulator.faults:
+        response.headers["content-type"] = "text/plain; charset=utf-8"
+    return response
 
 
 Change = Callable[[Model, str, float, str | None], list[StateChanged]]
@@ -171,17 +186,26 @@ async def result(call: Call) -> Response:
     recording = emulator.model.recordings.get(call.recording_id or "")
     if recording is None:
         raise EmulatorError("recording-not-found", target=call.path)
-    end = recording.stopped_at if recording.stopped_at is not None else emulator.clock.now()
-    paused = sum(
-        (stop_at or end) - begin for begin, stop_at in recording.pauses if begin is not None
-    )
+    # as the event says it: recorded from the moment it first turned active, and as long as
+    # its media (paused time excluded)
+    began = recording.activated_at if recording.activated_at is not None else recording.started_at
+    if recording.chunks:
+        duration = sum(int(chunk["durationMs"]) for chunk in recording.chunks)
+    else:
+        end = recording.stopped_at if recording.stopped_at is not None else emulator.clock.now()
+        paused = sum(
+            (stop_at or end) - max(start_at, began)
+            for start_at, stop_at in recording.pauses
+            if start_at is not None and (stop_at or end) > began
+        )
+        duration = max(0, round((end - began - paused) * 1000))
     body: dict[str, Any] = {
         "recordingId": recording.id,
         "recordingStorageInfo": {
             "recordingChunks": [_result_chunk(chunk) for chunk in recording.chunks]
         },
-        "recordingStartTime": emulator.clock.iso(recording.started_at),
-        "recordingDurationMs": max(0, round((end - recording.started_at - paused) * 1000)),
+        "recordingStartTime": emulator.clock.iso(began),
+        "recordingDurationMs": duration,
     }
     if recording.upload_errors:  # a failed export to external storage (see _byos)
         body["errors"] = [dict(error) for error in recording.upload_errors]
@@ -251,6 +275,15 @@ async def _serve(emulator: Emulator, request: Request, raw_path: str, query: str
     authenticate(emulator, request, raw_path, query, body)
     api_version = _api_version(emulator, query)
     operation = profiles()[api_version]["operations"].get(operation_id)
+    if operation is None and "result-on-ga" in emulator.faults:  # fault: any version's operation
+        operation = next(
+            (
+                p["operations"][operation_id]
+                for p in profiles().values()
+                if operation_id in p["operations"]
+            ),
+            None,
+        )
     if operation is None:
         raise EmulatorError(
             "route-not-found", f"{operation_id} does not exist in api-version {api_version}"
@@ -268,6 +301,7 @@ def authenticate(
         return
     public = emulator.settings.public_url
     extra = [public.split("://", 1)[-1].rstrip("/")] if public else []
+    faults = emulator.faults
     problem = verify(
         emulator.settings.access_key,
         request.method,
@@ -276,6 +310,10 @@ def authenticate(
         headers=request.headers,
         body=body,
         extra_hosts=extra,
+        content=raw_path.startswith("/v1/objects/"),
+        check_body_hash="body-hash-not-checked" not in faults,
+        check_date="date-not-checked" not in faults,
+        portless_hosts="host-port-ignored" in faults,
     )
     if problem is not None:
         LOG.warning("401 for %s %s: %s", request.method, raw_path[:LOGGED_PATH], problem)

@@ -124,7 +124,9 @@ async def _content_response(
         return Response(b"", status_code=404)
     document_id, kind = target
     if kind is not None and request.method in ("GET", "HEAD"):
-        return _content.download(emulator.store, request, document_id, kind, now)
+        return _content.download(
+            emulator.store, request, document_id, kind, now, faults=emulator.faults
+        )
     if kind is None and request.method == "DELETE":
-        return _content.delete(emulator.store, document_id, now)
+        return _content.delete(emulator.store, document_id, now, faults=emulator.faults)
     return Response(b"", status_code=405)

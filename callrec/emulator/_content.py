@@ -10,7 +10,7 @@ so a large file is never held in memory.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -68,6 +68,30 @@ class FileSource:
                 yield block
 
 
+@dataclass(frozen=True)
+class Altered:
+    """Another source with its first bytes replaced by ``head`` and its last ``cut`` bytes
+    gone: what the media faults serve."""
+
+    inner: Source
+    head: bytes = b""
+    cut: int = 0
+
+    @property
+    def size(self) -> int:
+        return max(0, self.inner.size - self.cut)
+
+    def blocks(self, start: int, stop: int) -> Iterator[bytes]:
+        offset = start
+        for original in self.inner.blocks(start, min(stop, self.size)):
+            block = original
+            if offset < len(self.head):
+                covered = min(len(block), len(self.head) - offset)
+                block = self.head[offset : offset + covered] + block[covered:]
+            offset += len(block)
+            yield block
+
+
 @dataclass
 class Document:
     """One chunk's files, as the event's locations name them."""
@@ -100,11 +124,13 @@ class Store:
         self.documents[document.document_id] = document
         self.changed.add(document.document_id)
 
-    def find(self, document_id: str, now: float) -> Document | None:
+    def find(
+        self, document_id: str, now: float, faults: Container[str] = frozenset()
+    ) -> Document | None:
         document = self.documents.get(document_id)
         if document is None or now < document.ready_at:
             return None
-        if now >= document.expires_at:
+        if now >= document.expires_at and "retention-not-applied" not in faults:
             self.remove(document_id)
             return None
         return document
@@ -152,14 +178,27 @@ def _empty(status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(b"", status_code=status, headers=headers)
 
 
-def download(store: Store, request: Request, document_id: str, kind: str, now: float) -> Response:
-    document = store.find(document_id, now)
+def download(
+    store: Store,
+    request: Request,
+    document_id: str,
+    kind: str,
+    now: float,
+    *,
+    faults: Container[str] = frozenset(),
+) -> Response:
+    """``faults``: the emulator's faults switched on (a few act here)."""
+    document = store.find(document_id, now, faults)
     source = document.source(kind) if document is not None else None
     if source is None:
         return _empty(404)
     size = source.size
     wanted = parse_range(request.headers.get("range"), size)
+    if "range-ignored" in faults:  # fault: always the whole object
+        wanted = None
     headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+    if "download-wrong-content-type" in faults and kind != METADATA_KIND:
+        headers["Content-Type"] = "binary/octet-stream"
     if wanted == UNSATISFIABLE:
         return _empty(416, {"Content-Range": f"bytes */{size}"})
     if wanted is None:
@@ -174,10 +213,13 @@ def download(store: Store, request: Request, document_id: str, kind: str, now: f
     return StreamingResponse(source.blocks(start, stop), status_code=status, headers=headers)
 
 
-def delete(store: Store, document_id: str, now: float) -> Response:
-    if store.find(document_id, now) is None:
+def delete(
+    store: Store, document_id: str, now: float, *, faults: Container[str] = frozenset()
+) -> Response:
+    if store.find(document_id, now, faults) is None:
         return _empty(404)
-    store.remove(document_id)
+    if "delete-not-deleting" not in faults:  # the fault answers 200 and keeps everything
+        store.remove(document_id)
     return _empty(200)
 
 

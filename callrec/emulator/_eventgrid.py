@@ -37,6 +37,7 @@ from starlette.responses import Response
 from callrec import validate
 from callrec.emulator import _ids
 from callrec.emulator._callbacks import log_entry
+from callrec.emulator._faults import Faults
 from callrec.emulator._http import empty_response, json_response, parse_json
 from callrec.emulator._model import EmulatorError
 from callrec.specs import enum_values, fields, schema_document, schema_names
@@ -139,10 +140,17 @@ class Subscriptions:
     every publish on the loop does); it then hands the work to the loop.
     """
 
-    def __init__(self, settings: Settings, clock: Clock, deliveries: Deliveries) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        deliveries: Deliveries,
+        faults: Faults | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.deliveries = deliveries
+        self.faults = faults if faults is not None else Faults()
         self._subscriptions: dict[str, Subscription] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.reset()
@@ -204,9 +212,15 @@ class Subscriptions:
     # ------------------------------------------------------------ handshakes
     async def _handshake(self, subscription: Subscription) -> str | None:
         """None when the endpoint accepted the subscription, else why not."""
+        if "handshake-skipped" in self.faults:  # fault: subscribed without asking
+            return None
         if subscription.schema == EVENT_GRID_SCHEMA:
-            return await self._validate_event_grid(subscription)
-        return await self._validate_cloud_events(subscription)
+            reason = await self._validate_event_grid(subscription)
+        else:
+            reason = await self._validate_cloud_events(subscription)
+        if "handshake-not-enforced" in self.faults:  # fault: a failed handshake is ignored
+            return None
+        return reason
 
     async def _validate_event_grid(self, subscription: Subscription) -> str | None:
         code = _ids.guid()
@@ -349,12 +363,12 @@ class Subscriptions:
         }
         if session_end_reason:
             data["sessionEndReason"] = pascal(session_end_reason)
-        return self.publish(
-            recording_file_status_updated(),
-            f"/recording/call/{call_id}/serverCallId/{server_call_id}",
-            data,
-            event_time,
-        )
+        if "event-camel-case" in self.faults:  # fault: the REST spelling
+            _camel_case(data)
+        subject = f"/recording/call/{call_id}/serverCallId/{server_call_id}"
+        if "event-wrong-subject" in self.faults:  # fault: the call alone
+            subject = f"/recording/call/{call_id}"
+        return self.publish(recording_file_status_updated(), subject, data, event_time)
 
     def _time(self, moment: str | float | None) -> str:
         if moment is None:
@@ -446,12 +460,13 @@ class Subscriptions:
             "data": data,
         }
 
-    @staticmethod
-    def _check(body: Any, schema: str, event_type: str) -> None:
+    def _check(self, body: Any, schema: str, event_type: str) -> None:
         failures = validate(body, schema)
         if failures:
-            LOG.error(
-                "emulator bug: an Event Grid %s does not match %s: %s",
+            LOG.log(
+                logging.WARNING if self.faults.active else logging.ERROR,
+                "%s: an Event Grid %s does not match %s: %s",
+                "with faults on" if self.faults.active else "emulator bug",
                 event_type,
                 schema,
                 "; ".join(map(str, failures[:3])),
@@ -588,6 +603,19 @@ class Subscriptions:
             LOG.exception("cannot write the dead-letter file %s", target)
             return
         last["deadLetter"] = str(target)
+
+
+def _camel_case(data: dict[str, Any]) -> None:
+    """Fault event-camel-case: the event's enum values as REST spells them (``audioVideo``)."""
+    enums = ("recordingContentType", "recordingChannelType", "recordingFormatType")
+    chunks = data["recordingStorageInfo"]["recordingChunks"]
+    for holder, name in [
+        *((data, name) for name in (*enums, "sessionEndReason")),
+        *((chunk, "endReason") for chunk in chunks),
+    ]:
+        value = holder.get(name)
+        if isinstance(value, str):
+            holder[name] = value[:1].lower() + value[1:]
 
 
 def _outcome(status: int) -> str:

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from callrec.emulator import _byos, _ids
-from callrec.emulator._content import METADATA_KIND, BytesSource, Document, FileSource, Source
+from callrec.emulator._content import (
+    METADATA_KIND,
+    Altered,
+    BytesSource,
+    Document,
+    FileSource,
+    Source,
+)
 from callrec.emulator._media import (
     metadata_bytes,
     metadata_document,
@@ -24,6 +31,7 @@ from callrec.emulator._media import (
     video_settings,
 )
 from callrec.emulator._model import Recording
+from callrec.emulator._wav import HEADER_SIZE, wav_header
 
 if TYPE_CHECKING:
     from callrec.emulator._state import Emulator
@@ -43,10 +51,17 @@ def schedule(emulator: Emulator, recording: Recording) -> None:
 
 async def _produce(emulator: Emulator, recording: Recording) -> None:
     settings = emulator.settings
+    faults = emulator.faults
     if recording.activated_at is None:
         return
+    options = recording.options
+    if "channel-affinity-ignored" in faults:  # fault: channels as if no pin were asked for
+        options = {name: value for name, value in options.items() if name != "channelAffinity"}
     plan = plan_recording(
-        recording, active_from=recording.activated_at, max_chunk_seconds=settings.max_chunk_seconds
+        recording,
+        active_from=recording.activated_at,
+        max_chunk_seconds=settings.max_chunk_seconds,
+        options=options,
     )
     media = plan.media
     base = emulator.content_base_url()
@@ -76,6 +91,11 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
             source, info = FileSource(encoded.path), encoded.info
             files.append(encoded.path)
             origin = {"file": encoded.path.name}
+        if "wav-wrong-sample-rate" in faults and media["format"] == "wav":
+            data_size = source.size - HEADER_SIZE  # fault: the header says 8000 Hz
+            source = Altered(source, head=wav_header(info.channels, 8000, 16, data_size))
+        if "media-truncated" in faults:  # fault: the last quarter of the file is lost
+            source = Altered(source, cut=source.size // 4)
         document = metadata_document(
             plan,
             chunk,
@@ -84,6 +104,10 @@ async def _produce(emulator: Emulator, recording: Recording) -> None:
             call_id=recording.call.correlation_id,
             document_id=document_id,
         )
+        if "metadata-duration-wrong" in faults:
+            document["chunkDuration"] *= 2
+        if "metadata-pauses-missing" in faults:
+            document["pauseResumeIntervals"] = []
         ready = emulator.clock.now() + settings.file_delay
         emulator.store.add(
             Document(

@@ -33,7 +33,9 @@ def empty_response(status: int, headers: dict[str, str] | None = None) -> Respon
 
 def error_response(error: EmulatorError, faults: Faults) -> Response:
     entry = catalog()[error.name]
-    message = entry["message"] if error.detail is None else f"{entry['message']} {error.detail}"
+    message = str(entry["message"])
+    if error.detail is not None:
+        message = f"{message.rstrip('.')}: {error.detail}"
     body: dict[str, Any] = {"code": entry["code"], "message": message}
     if error.target is not None:
         body["target"] = error.target

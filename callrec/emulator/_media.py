@@ -162,16 +162,18 @@ def plan_recording(
     active_from: float,
     max_chunk_seconds: float,
     turn_seconds: float = DEFAULT_TURN_SECONDS,
+    options: Mapping[str, Any] | None = None,
 ) -> RecordingMedia:
     """Plan a stopped recording's media. ``active_from`` is when it first turned active (the
-    model does not keep it); pauses are clipped to [active_from, stop] and all listed."""
+    model does not keep it); pauses are clipped to [active_from, stop] and all listed.
+    ``options`` replaces the start request the recording keeps."""
     if recording.stopped_at is None:
         raise ValueError("only a stopped recording has media")
     stopped = recording.stopped_at
     return plan_media(
         media=recording.media,
         participants=list(recording.call.participants),
-        options=recording.options,
+        options=recording.options if options is None else options,
         spans=recorded_spans(active_from, stopped, recording.pauses),
         pauses=recorded_pauses(active_from, stopped, recording.pauses),
         end_reason=recording.end_reason or SESSION_ENDED,

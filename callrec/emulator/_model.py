@@ -261,8 +261,11 @@ class Model:
                 "already-recording", f"recording {next(iter(call.running))} is in progress"
             )
         paused = bool(request.get("pauseOnStart"))
+        recording_id = _ids.recording_id()
+        if "recording-id-padded" in self.faults:  # fault: base64 padding left on
+            recording_id += "=" * (-len(recording_id) % 4)
         recording = Recording(
-            id=_ids.recording_id(),
+            id=recording_id,
             call=call,
             api_version=api_version,
             media=media,
@@ -283,6 +286,8 @@ class Model:
     def live(self, recording_id: str, path: str | None = None) -> Recording:
         """A recording that is not stopped (a stopped one is gone: 404 8522)."""
         recording = self.recordings.get(recording_id)
+        if recording is None and "not-found-wrong-code" in self.faults:  # fault: not 8522
+            raise EmulatorError("route-not-found", target=path)
         if recording is None or (
             recording.phase == "stopped" and "stop-not-terminal" not in self.faults
         ):
@@ -291,6 +296,8 @@ class Model:
 
     def pause(self, recording_id: str, now: float, path: str | None = None) -> list[StateChanged]:
         recording = self.live(recording_id, path)
+        if recording.phase == "paused" and "callback-on-no-change" in self.faults:
+            return [StateChanged(recording, "inactive")]  # fault: reports a non-transition
         if recording.phase in ("paused", "stopped") or "pause-no-state-change" in self.faults:
             return []
         was = recording.state
@@ -302,8 +309,15 @@ class Model:
         return [StateChanged(recording, "inactive")] if was == "active" else []
 
     def resume(self, recording_id: str, now: float, path: str | None = None) -> list[StateChanged]:
+        stopped = self.recordings.get(recording_id)
+        if (
+            stopped is not None
+            and stopped.phase == "stopped"
+            and "resume-after-stop-accepted" in self.faults
+        ):
+            return []  # fault: accepted as if it were still running
         recording = self.live(recording_id, path)
-        if recording.phase != "paused":
+        if recording.phase != "paused" or "resume-ignored" in self.faults:
             return []
         recording.pauses[-1][1] = now
         recording.phase = "active"

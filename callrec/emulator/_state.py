@@ -31,6 +31,7 @@ LOG = logging.getLogger("callrec.emulator")
 WELL_KNOWN_KEY: Final = base64.b64encode(
     hashlib.sha512(b"callrec emulator well-known key").digest()
 ).decode()
+OVERTAKE_WAIT: Final = 1.0  # fault callbacks-out-of-order: how long a callback waits for the next
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,15 @@ class Emulator:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     generation: int = 0  # how many times it was reset
     persistence: Persistence | None = field(init=False, default=None)
+    # fault callbacks-out-of-order: per recording, the callback waiting to be overtaken
+    held: dict[str, tuple[asyncio.TimerHandle, str, Any, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.model = Model(self.faults, read_spec_yaml("media.yaml")["combinations"])
         self.deliveries = Deliveries(
             self.settings.callback_attempts, self.settings.callback_backoff
         )
-        self.eventgrid = Subscriptions(self.settings, self.clock, self.deliveries)
+        self.eventgrid = Subscriptions(self.settings, self.clock, self.deliveries, self.faults)
         if self.settings.data_dir is not None:
             self.persistence = Persistence(Path(self.settings.data_dir))
             restored = self.persistence.load(self)
@@ -144,6 +147,9 @@ class Emulator:
         for document_id in list(self.store.documents):
             self.store.remove(document_id)
         self.deliveries.reset()
+        for handle, *_ in self.held.values():
+            handle.cancel()
+        self.held.clear()
         self.eventgrid.reset()
         self.timers.clear()
         self.clock.offset = 0.0
@@ -174,9 +180,12 @@ class Emulator:
             if not recording.callback_uri or "callbacks-not-sent" in self.faults:
                 continue
             call = recording.call
+            state = change.state
+            if "callback-wrong-state" in self.faults:  # fault: the state it left
+                state = "inactive" if state == "active" else "active"
             data = {
                 "recordingId": recording.id,
-                "state": change.state,
+                "state": state,
                 "startDateTime": self.clock.iso(recording.started_at),
                 "recordingKind": recording.kind,
                 "callConnectionId": call.call_connection_id,
@@ -185,7 +194,7 @@ class Emulator:
                 "resultInformation": {
                     "code": 200,
                     "subCode": 0,
-                    "message": f"Recording is {change.state}.",
+                    "message": f"Recording is {state}.",
                 },
                 "version": recording.api_version,
                 "publicEventType": _event_type("RecordingStateChangedCloudEvent"),
@@ -252,7 +261,27 @@ class Emulator:
                 event_schema,
                 version,
             )
-        self.deliveries.submit(key, uri, [event], _event_type(event_schema))
+        if "callbacks-out-of-order" in self.faults:
+            self._overtaken(key, uri, [event], _event_type(event_schema))
+        else:
+            self.deliveries.submit(key, uri, [event], _event_type(event_schema))
+
+    def _overtaken(self, key: str, uri: str, body: Any, label: str) -> None:
+        """Fault callbacks-out-of-order: a callback waits until the recording's next one has
+        been sent first (or `OVERTAKE_WAIT` has passed), so pairs arrive swapped."""
+        earlier = self.held.pop(key, None)
+        if earlier is None:
+            handle = asyncio.get_running_loop().call_later(OVERTAKE_WAIT, self._release, key)
+            self.held[key] = (handle, uri, body, label)
+            return
+        earlier[0].cancel()
+        self.deliveries.submit(key, uri, body, label)
+        self.deliveries.submit(key, earlier[1], earlier[2], earlier[3])
+
+    def _release(self, key: str) -> None:
+        held = self.held.pop(key, None)
+        if held is not None:
+            self.deliveries.submit(key, held[1], held[2], held[3])
 
     # ------------------------------------------------------------ activation
     async def run_scheduler(self) -> None:

@@ -1,0 +1,478 @@
+"""Error answers (contract §3): unknown and stopped recordings, calls that cannot be recorded,
+bad bodies and options, bad api-versions, percent-encoded ids. Every error is a compact
+CommunicationErrorResponse and never a status the SDKs retry (checked by
+`suites.support.check_error_answer` on each answer)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pytest
+
+from callrec.client import Client
+from callrec.conformance import CallProvider, NotApplicable, ProvidedCall
+from callrec.conformance.plugin import needs
+from callrec.specs import fields, requirements
+from suites.support import (
+    RETRIED_STATUSES,
+    catalog_error,
+    check_error_answer,
+    excerpt,
+    locator,
+    require,
+    start_recording,
+    success_statuses,
+    unknown_recording_id,
+)
+
+# Catalog rows with an observed or documented source (specs/errors.yaml), as (status, code).
+NOT_FOUND: Final = catalog_error("recording-not-found")  # observed: 404 8522
+NOT_ESTABLISHED: Final = catalog_error("call-not-established")  # observed: 400 8501
+INVALID: Final = catalog_error("invalid-request")  # documented: 400 8523
+
+# The operations that name a recording in their path: Client method names.
+RECORDING_OPERATIONS: Final = ("get", "stop", "pause", "resume")
+BASE64URL: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _operate(client: Client, operation: str, recording_id: str) -> Any:
+    return getattr(client, operation)(recording_id)
+
+
+def _unknown_server_call_id() -> str:
+    """Standard base64 of a conversation URL, shaped like real server call ids."""
+    url = f"https://callrec.invalid/conv/{uuid.uuid4()}?i=7&e=1"
+    return base64.b64encode(url.encode()).decode()
+
+
+# ---------------------------------------------------------------- unknown and stopped recordings
+@pytest.mark.requirement("REC-ERR-003", "REC-ERR-001", "REC-ERR-002", "REC-ERR-013")
+@pytest.mark.parametrize("operation", RECORDING_OPERATIONS)
+def test_unknown_recording_is_not_found(
+    target_client: Client, api_version: str, operation: str
+) -> None:
+    answer = _operate(target_client, operation, unknown_recording_id())
+    check_error_answer(
+        answer,
+        api_version,
+        rule="REC-ERR-003",
+        what=f"{operation} of an unknown recording id",
+        status=NOT_FOUND[0],
+        codes=[NOT_FOUND[1]],
+    )
+
+
+@pytest.mark.requirement("REC-ERR-004")
+@pytest.mark.parametrize("operation", RECORDING_OPERATIONS)
+def test_not_found_names_the_path(target_client: Client, api_version: str, operation: str) -> None:
+    answer = _operate(target_client, operation, unknown_recording_id())
+    error = check_error_answer(
+        answer,
+        api_version,
+        rule="REC-ERR-003",
+        what=f"{operation} of an unknown recording id",
+        status=NOT_FOUND[0],
+        codes=[NOT_FOUND[1]],
+    )
+    url = answer.request.url
+    path = url.raw_path.decode("ascii").split("?", 1)[0]
+    accepted = {path, url.path, url.raw_path.decode("ascii")}
+    require(
+        error.get("target") in accepted,
+        f"REC-ERR-004: {operation} of an unknown recording id: expected error.target to be the "
+        f"request path {path!r}; got {error.get('target')!r}",
+    )
+
+
+@pytest.mark.requirement("REC-STATE-008", "REC-ERR-003", "REC-ERR-001")
+def test_stopped_recording_is_gone(
+    target_client: Client, api_version: str, provided_call: ProvidedCall
+) -> None:
+    _, recording_id = start_recording(target_client, provided_call)
+    stopped = target_client.stop(recording_id)
+    require(
+        stopped.status_code in success_statuses(api_version, "StopRecording"),
+        f"REC-STOP-001: the first stop of a recording: expected 204; got {excerpt(stopped)}",
+    )
+    for operation in RECORDING_OPERATIONS:
+        check_error_answer(
+            _operate(target_client, operation, recording_id),
+            api_version,
+            rule="REC-STATE-008",
+            what=f"{operation} of a stopped recording",
+            status=NOT_FOUND[0],
+            codes=[NOT_FOUND[1]],
+        )
+
+
+# ---------------------------------------------------------------- recording ids in paths
+@pytest.mark.requirement("REC-ID-004", "REC-ERR-001")
+def test_encoded_unknown_id_is_not_found(target_client: Client, api_version: str) -> None:
+    plain = unknown_recording_id()
+    for recording_id in (f"{plain}==", f"{plain[:24]}+/{plain[24:]}="):
+        for operation in RECORDING_OPERATIONS:
+            check_error_answer(
+                _operate(target_client, operation, recording_id),  # sent percent-encoded
+                api_version,
+                rule="REC-ID-004",
+                what=f"{operation} of the unknown id {recording_id!r} (percent-encoded)",
+                status=NOT_FOUND[0],
+                codes=[NOT_FOUND[1]],
+            )
+
+
+@pytest.mark.requirement("REC-ID-003")
+def test_encoded_id_names_the_same_recording(
+    target_client: Client, api_version: str, provided_call: ProvidedCall
+) -> None:
+    _, recording_id = start_recording(target_client, provided_call)
+    encoded = "".join(f"%{byte:02X}" for byte in recording_id.encode())
+    path = f"/calling/recordings/{encoded}"
+    version = {"api-version": api_version}
+    try:
+        got = target_client.request("GET", path, params=version)
+        body = got.json() if got.status_code == 200 else {}
+        require(
+            body.get("recordingId") == recording_id,
+            "REC-ID-003: a get naming the recording with every character of its id "
+            f"percent-encoded: expected 200 for {recording_id!r}; got {excerpt(got)}",
+        )
+        stopped = target_client.request("DELETE", path, params=version)
+        require(
+            stopped.status_code in success_statuses(api_version, "StopRecording"),
+            f"REC-ID-003: a stop through the percent-encoded id: expected 204; "
+            f"got {excerpt(stopped)}",
+        )
+    finally:
+        target_client.stop(recording_id)
+    check_error_answer(
+        target_client.get(recording_id),
+        api_version,
+        rule="REC-ID-003",
+        what="a get with the plain id after a stop through the percent-encoded id",
+        status=NOT_FOUND[0],
+        codes=[NOT_FOUND[1]],
+    )
+
+
+def _id_problems(recording_id: str) -> list[str]:
+    """Why a recording id is not unpadded base64url of {PlatformEndpointId, ResourceSpecificId}."""
+    if not BASE64URL.match(recording_id):
+        return [f"REC-ID-002: {recording_id!r} holds characters outside A-Z a-z 0-9 - _"]
+    try:
+        decoded = json.loads(
+            base64.urlsafe_b64decode(recording_id + "=" * (-len(recording_id) % 4))
+        )
+    except (binascii.Error, ValueError):
+        return [f"REC-ID-001: {recording_id!r} is not base64url of JSON"]
+    problems = []
+    for name in ("PlatformEndpointId", "ResourceSpecificId"):
+        value = decoded.get(name) if isinstance(decoded, dict) else None
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            problems.append(f"REC-ID-001: {recording_id!r} decodes to {decoded!r}: no UUID {name}")
+    return problems
+
+
+@pytest.mark.requirement("REC-ID-001", "REC-ID-002", "REC-ID-005")
+def test_recording_ids_are_base64url_json(
+    target_client: Client, provided_call: ProvidedCall
+) -> None:
+    seen: list[str] = []
+    for _ in range(2):  # two recordings of one call, one after the other
+        _, recording_id = start_recording(target_client, provided_call)
+        target_client.stop(recording_id)
+        seen.append(recording_id)
+    problems = [problem for recording_id in seen for problem in _id_problems(recording_id)]
+    require(not problems, "; ".join(problems))
+    require(
+        seen[0] != seen[1],
+        f"REC-ID-005: two starts handed out the same recordingId {seen[0]!r}",
+    )
+
+
+# ---------------------------------------------------------------- calls that cannot be recorded
+def _check_not_established(answer: Any, api_version: str, what: str) -> None:
+    if answer.status_code == 202 and 202 in success_statuses(api_version, "StartRecording"):
+        raise NotApplicable(
+            f"{what}: the target accepted the start for later (202) and reports the failure by "
+            "callback (REC-CALLBACK-008)"
+        )
+    check_error_answer(
+        answer,
+        api_version,
+        rule="REC-ERR-005",
+        what=what,
+        status=NOT_ESTABLISHED[0],
+        codes=[NOT_ESTABLISHED[1]],
+    )
+
+
+UNKNOWN_CALLS: Final[dict[str, Callable[[], dict[str, Any]]]] = {
+    "serverCallLocator": lambda: {
+        "callLocator": {"kind": "serverCallLocator", "serverCallId": _unknown_server_call_id()}
+    },
+    "groupCallLocator": lambda: {
+        "callLocator": {"kind": "groupCallLocator", "groupCallId": str(uuid.uuid4())}
+    },
+    "callConnectionId": lambda: {"callConnectionId": str(uuid.uuid4())},
+}
+
+
+@pytest.mark.requirement("REC-ERR-005", "REC-ERR-001")
+@pytest.mark.parametrize("named_by", list(UNKNOWN_CALLS))
+def test_start_on_unknown_call(target_client: Client, api_version: str, named_by: str) -> None:
+    body = UNKNOWN_CALLS[named_by]()
+    field = next(iter(body))
+    if field not in fields("StartCallRecordingRequest", api_version):
+        raise NotApplicable(f"api-version {api_version} has no {field}")
+    answer = target_client.start(body)
+    _check_not_established(answer, api_version, f"a start naming an unknown call by {named_by}")
+
+
+@pytest.mark.requirement("REC-ERR-005", "REC-ERR-001")
+def test_start_on_ended_call(
+    target_client: Client,
+    api_version: str,
+    call_provider: CallProvider,
+    provided_call: ProvidedCall,
+) -> None:
+    needs(call_provider, "end", "a start on an ended call needs a call to end")
+    call_provider.end(provided_call)
+    answer = target_client.start({"callLocator": locator(provided_call)})
+    _check_not_established(answer, api_version, "a start on a call that has ended")
+
+
+# ---------------------------------------------------------------- bad bodies and options
+Body = Callable[[ProvidedCall], Any]  # JSON, or bytes sent as they are
+
+
+def _unmixed(call: ProvidedCall, **more: Any) -> dict[str, Any]:
+    return {
+        "callLocator": locator(call),
+        "recordingContentType": "audio",
+        "recordingChannelType": "unmixed",
+        "recordingFormatType": "wav",
+        **more,
+    }
+
+
+def _pin(call: ProvidedCall, **pin: Any) -> dict[str, Any]:
+    if not call.participants:
+        raise NotApplicable("channelAffinity needs a call with known participants")
+    return _unmixed(call, channelAffinity=[{"participant": call.participants[0], **pin}])
+
+
+@dataclass(frozen=True)
+class BadStart:
+    """A start the endpoint must refuse with 400 8523. ``requirements``: what the case checks
+    (the first that applies to the version names a failure); ``call``: the body names a real
+    call, so the only thing wrong with it is what the case is about."""
+
+    requirements: tuple[str, ...]
+    body: Body
+    call: bool = True
+
+
+BAD_STARTS: Final[dict[str, BadStart]] = {
+    "truncated-json": BadStart(
+        ("REC-ERR-006",), lambda _: b'{"callLocator": {"kind": "serverCallLocator", ', call=False
+    ),
+    "not-json": BadStart(("REC-ERR-006",), lambda _: b"record this call, please", call=False),
+    "empty-body": BadStart(("REC-ERR-006",), lambda _: b"", call=False),
+    "not-utf8": BadStart(("REC-ERR-006",), lambda _: b'{"callLocator": "\xff\xfe"}', call=False),
+    "deeply-nested": BadStart(("REC-ERR-006",), lambda _: b"[" * 5000 + b"]" * 5000, call=False),
+    "json-string": BadStart(("REC-ERR-006",), lambda _: b'"serverCallLocator"', call=False),
+    "json-array": BadStart(("REC-ERR-006",), lambda c: [{"callLocator": locator(c)}]),
+    "callLocator-string": BadStart(
+        ("REC-ERR-006",), lambda _: {"callLocator": "serverCallLocator"}, call=False
+    ),
+    "serverCallId-number": BadStart(
+        ("REC-ERR-006",),
+        lambda _: {"callLocator": {"kind": "serverCallLocator", "serverCallId": 12345}},
+        call=False,
+    ),
+    "channelType-number": BadStart(
+        ("REC-ERR-006",), lambda c: {"callLocator": locator(c), "recordingChannelType": 1}
+    ),
+    "callbackUri-number": BadStart(
+        ("REC-ERR-006",), lambda c: {"callLocator": locator(c), "recordingStateCallbackUri": 42}
+    ),
+    "ordering-string": BadStart(
+        ("REC-ERR-006",),
+        lambda c: {"callLocator": locator(c), "audioChannelParticipantOrdering": "8:acs:x"},
+    ),
+    "affinity-object": BadStart(
+        ("REC-ERR-006",), lambda c: _unmixed(c, channelAffinity={"channel": 0})
+    ),
+    "no-call-named": BadStart(
+        ("REC-VERSION-008", "REC-VERSION-009", "REC-ERR-006"),
+        lambda _: {"recordingContentType": "audio", "recordingFormatType": "wav"},
+        call=False,
+    ),
+    "both-call-names": BadStart(
+        ("REC-VERSION-008",),
+        lambda c: {
+            "callLocator": locator(c),
+            "callConnectionId": c.call_connection_id or str(uuid.uuid4()),
+        },
+    ),
+    "unmixed-mp3": BadStart(("REC-OPTS-003",), lambda c: _unmixed(c, recordingFormatType="mp3")),
+    "unmixed-video": BadStart(
+        ("REC-OPTS-003",),
+        lambda c: _unmixed(c, recordingContentType="audioVideo", recordingFormatType="mp4"),
+    ),
+    "affinity-channel-5": BadStart(("REC-OPTS-006",), lambda c: _pin(c, channel=5)),
+    "affinity-channel-negative": BadStart(("REC-OPTS-006",), lambda c: _pin(c, channel=-1)),
+    "affinity-without-participant": BadStart(
+        ("REC-OPTS-006",),
+        lambda c: _unmixed(c, channelAffinity=[{"channel": 0}]),
+    ),
+}
+
+
+def _applying(rules: tuple[str, ...], api_version: str) -> str:
+    """The first of ``rules`` that applies to the version; `NotApplicable` when none does."""
+    versions = {entry["id"]: entry["versions"] for entry in requirements()}
+    for rule in rules:
+        if versions[rule] == "all" or api_version in versions[rule]:
+            return rule
+    raise NotApplicable(f"{', '.join(rules)}: not a requirement of api-version {api_version}")
+
+
+def _stop_if_started(client: Client, answer: Any) -> None:
+    """Stop what a start that should have been refused started anyway (calls are shared)."""
+    if answer.status_code < 300 and answer.content:
+        body = answer.json()
+        if isinstance(body, dict) and isinstance(body.get("recordingId"), str):
+            client.stop(body["recordingId"])
+
+
+# The marks are per case; the one on the function lets the plugin parametrize the versions.
+@pytest.mark.requirement("REC-ERR-001")
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(name, marks=pytest.mark.requirement(*bad.requirements), id=name)
+        for name, bad in BAD_STARTS.items()
+    ],
+)
+def test_bad_start_is_refused(
+    target_client: Client, api_version: str, request: pytest.FixtureRequest, case: str
+) -> None:
+    bad = BAD_STARTS[case]
+    rule = _applying(bad.requirements, api_version)
+    call: ProvidedCall = (
+        request.getfixturevalue("provided_call") if bad.call else ProvidedCall("(none)")
+    )
+    body = bad.body(call)
+    if isinstance(body, bytes):
+        answer = target_client.request(
+            "POST",
+            "/calling/recordings",
+            content=body,
+            headers={"content-type": "application/json"},
+            params={"api-version": api_version},
+        )
+    else:
+        answer = target_client.start(body)
+    try:
+        check_error_answer(
+            answer,
+            api_version,
+            rule=rule,
+            what=f"a start with a bad body ({case})",
+            status=INVALID[0],
+            codes=[INVALID[1]],
+        )
+    finally:
+        _stop_if_started(target_client, answer)
+
+
+# ---------------------------------------------------------------- api-version
+API_VERSION_CASES: Final = {
+    "missing": ("REC-VERSION-002", None),
+    "unknown": ("REC-VERSION-003", "2099-01-01"),
+    "malformed": ("REC-VERSION-003", "latest"),
+}
+
+
+@pytest.mark.requirement("REC-ERR-001")
+@pytest.mark.parametrize("operation", ["get", "start"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(name, marks=pytest.mark.requirement(rule), id=name)
+        for name, (rule, _) in API_VERSION_CASES.items()
+    ],
+)
+def test_bad_api_version_is_refused(
+    target_client: Client,
+    api_version: str,
+    request: pytest.FixtureRequest,
+    case: str,
+    operation: str,
+) -> None:
+    rule, value = API_VERSION_CASES[case]
+    params = {} if value is None else {"api-version": value}
+    if operation == "get":
+        answer = target_client.request(
+            "GET", f"/calling/recordings/{unknown_recording_id()}", params=params
+        )
+    else:
+        call: ProvidedCall = request.getfixturevalue("provided_call")
+        answer = target_client.request(
+            "POST", "/calling/recordings", json={"callLocator": locator(call)}, params=params
+        )
+    try:
+        check_error_answer(
+            answer,
+            api_version,
+            rule=rule,
+            what=f"a {operation} with the api-version {case} ({value!r})",
+            status=400,
+        )
+    finally:
+        _stop_if_started(target_client, answer)
+
+
+# ---------------------------------------------------------------- other client mistakes
+# Requests that are wrong however often they are sent: any 4xx but 408 or 429 will do.
+MISTAKES: Final[dict[str, tuple[str, str, bytes | None, dict[str, str]]]] = {
+    "wrong-method": ("PUT", "/calling/recordings/{id}", None, {}),
+    "unknown-action": ("POST", "/calling/recordings/{id}:explode", None, {}),
+    "text-body": (
+        "POST",
+        "/calling/recordings",
+        b"callLocator=serverCallLocator",
+        {"content-type": "text/plain"},
+    ),
+    "very-long-id": ("GET", "/calling/recordings/" + "A" * 6000, None, {}),
+    "json-null": ("POST", "/calling/recordings", b"null", {"content-type": "application/json"}),
+}
+
+
+@pytest.mark.requirement("REC-ERR-013")
+@pytest.mark.parametrize("case", list(MISTAKES))
+def test_client_mistake_gets_no_retryable_status(
+    target_client: Client, api_version: str, case: str
+) -> None:
+    method, template, content, headers = MISTAKES[case]
+    path = template.replace("{id}", unknown_recording_id())
+    answer = target_client.request(
+        method, path, content=content, headers=headers, params={"api-version": api_version}
+    )
+    got = answer.status_code
+    require(
+        400 <= got < 500 and got not in RETRIED_STATUSES,
+        f"REC-ERR-013: {method} {template} ({case}): expected a 4xx other than 408 and 429; "
+        f"got {excerpt(answer)}",
+    )
