@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
+from callrec.client import Client
 from callrec.emulator import Running, Settings, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,3 +265,41 @@ def separate_versions(running: Running) -> list[str]:
 
     del running
     return api_versions()
+
+
+def test_report_diff_between_two_real_runs(tmp_path: Path) -> None:
+    """Last night's run passed; tonight the endpoint answers pause with 200: the diff names the
+    regression first and exits 1; the other way round it is a fix and exits 0."""
+    runs: list[Path] = []
+    for fault in (None, "pause-wrong-status"):
+        with serve(Settings(activation_delay=0.05)) as running:
+            if fault:
+                with Client(running) as client:
+                    client.set_fault(fault)
+            folder = tmp_path / (fault or "clean")
+            run_suites(BASICS, report_dir=folder, env={"CALLREC_CONNECTION_STRING": str(running)})
+        [run] = [path for path in folder.iterdir() if path.is_dir()]
+        assert {p.name for p in run.iterdir()} >= {
+            "results.jsonl",
+            "junit.xml",
+            "conformance.md",
+            "badge.json",
+            "index.html",
+        }
+        runs.append(run)
+    diff = subprocess.run(
+        [sys.executable, "-m", "callrec", "report", "diff", str(runs[0]), str(runs[1])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    assert "REC-PAUSE-002" in diff.stdout
+    back = subprocess.run(
+        [sys.executable, "-m", "callrec", "report", "diff", str(runs[1]), str(runs[0])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "REC-PAUSE-002" in back.stdout

@@ -21,7 +21,7 @@ from callrec.auth import ConnectionString
 from callrec.client import Client
 from callrec.specs import api_versions
 
-STARTUP_TIMEOUT: Final = 30.0
+STARTUP_TIMEOUT: Final = 90.0  # a loaded CI machine can take long to import and bind
 # a well-formed recording id no endpoint has (unpadded base64url of an all-zero pair)
 PROBE_RECORDING_ID: Final = (
     "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiLCJSZXNv"

@@ -603,6 +603,7 @@ def _record(
         "status": status,
         "message": message,
         "duration": round(report.duration, 4),
+        "started": round(item.stash.get(STARTED_KEY, time.time()), 3),
         "evidence": seen,
     }
     failure = call.excinfo.value if call.excinfo is not None else None
