@@ -582,6 +582,7 @@ def _record(
     state = item.config.stash[STATE_KEY]
     status, message = _status(report, call)
     version = _version_of(item)
+    began: float = item.stash.get(STARTED_KEY, time.time())
     clients = item.stash.get(EXCHANGES_KEY, [])
     state["exchanges"] += sum(exchanges.count for exchanges in clients)
     exchanges = [exchange for client in clients for exchange in client.kept]
@@ -589,7 +590,6 @@ def _record(
     seen: list[dict[str, Any]] = list(exchanges)
     receiver = state.get("receiver")
     if isinstance(receiver, Receiver):
-        began = item.stash.get(STARTED_KEY, 0.0)
         arrived = [d for d in receiver.all_received() if d.at >= began]
         seen += evidence_deliveries(arrived)
     seen += transitions(exchanges, passed=status == "pass")
@@ -603,7 +603,7 @@ def _record(
         "status": status,
         "message": message,
         "duration": round(report.duration, 4),
-        "started": round(item.stash.get(STARTED_KEY, time.time()), 3),
+        "started": round(began, 3),
         "evidence": seen,
     }
     failure = call.excinfo.value if call.excinfo is not None else None
