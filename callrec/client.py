@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import Generator, Mapping
+import urllib.request
+from collections.abc import Callable, Generator, Mapping
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,16 @@ class HmacAuth(httpx.Auth):
         yield request
 
 
+Wrapper = Callable[[httpx.BaseTransport], httpx.BaseTransport]
+
+
 class Client:
-    """Recording operations and emulator control calls against one endpoint."""
+    """Recording operations and emulator control calls against one endpoint.
+
+    ``verify``: True (the system's CAs), False, or a CA file (PEM) to trust. ``transport``:
+    wraps the transport every request goes through (proxies from the environment included),
+    e.g. to count, pace or retry them.
+    """
 
     def __init__(
         self,
@@ -67,6 +76,7 @@ class Client:
         api_version: str = "2025-06-15",
         verify: bool | str | Path = True,
         timeout: float = 10.0,
+        transport: Wrapper | None = None,
     ) -> None:
         parsed = (
             connection_string
@@ -82,8 +92,17 @@ class Client:
         elif verify is False:
             trust = False
         else:
-            trust = ssl.create_default_context(cafile=str(verify))
-        self.http = httpx.Client(base_url=self.endpoint, verify=trust, timeout=timeout)
+            trust = _trust_from(str(verify))
+        if transport is None:
+            self.http = httpx.Client(base_url=self.endpoint, verify=trust, timeout=timeout)
+            return
+        # httpx leaves the environment's proxies out when given a transport: mount them here
+        self.http = httpx.Client(
+            base_url=self.endpoint,
+            timeout=timeout,
+            transport=transport(httpx.HTTPTransport(verify=trust)),
+            mounts=_proxy_mounts(transport, trust) or None,
+        )
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"
@@ -233,3 +252,36 @@ class Client:
 def _default_trust() -> ssl.SSLContext:
     """The certificate checks httpx applies by default, built once per process."""
     return httpx.create_ssl_context()
+
+
+def _proxy_mounts(
+    wrap: Wrapper, trust: bool | ssl.SSLContext
+) -> dict[str, httpx.BaseTransport | None]:
+    """HTTP(S)_PROXY, ALL_PROXY and NO_PROXY as httpx reads them, each proxy wrapped."""
+    found = urllib.request.getproxies()
+    bypass = [host.strip() for host in found.get("no", "").split(",") if host.strip()]
+    if "*" in bypass:
+        return {}
+    mounts: dict[str, httpx.BaseTransport | None] = {
+        f"{scheme}://": wrap(
+            httpx.HTTPTransport(verify=trust, proxy=url if "://" in url else f"http://{url}")
+        )
+        for scheme in ("http", "https", "all")
+        if (url := found.get(scheme))
+    }
+    for host in bypass if mounts else ():
+        if "://" in host:
+            mounts[host] = None
+        elif ":" in host:  # IPv6
+            mounts[f"all://[{host.strip('[]')}]"] = None
+        elif host == "localhost" or host.replace(".", "").isdigit():
+            mounts[f"all://{host}"] = None
+        else:
+            mounts[f"all://*{host}"] = None
+    return mounts
+
+
+@functools.cache
+def _trust_from(ca_file: str) -> ssl.SSLContext:
+    """Certificate checks trusting a CA file, built once per process and file."""
+    return ssl.create_default_context(cafile=ca_file)

@@ -396,7 +396,9 @@ class Contract:
 
 @contextlib.contextmanager
 def contract(target: Target, api_version: str, stop: Callable[[str], Any]) -> Iterator[Contract]:
-    api = Contract(api_version, load_schema(target, api_version), stop)
+    """The version's document on the target, sending through `Target.session` (the run's
+    CA file, request budget and rate, retries and cleanup journal apply)."""
+    api = Contract(api_version, load_schema(target, api_version), stop, session=target.session())
     try:
         yield api
     finally:

@@ -326,14 +326,20 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
+NO_CALLBACK_URL: Final = "no public callback URL"
+
+
 def hook_problem(target: Target, hooks: Receiver) -> str | None:
-    """Why the target cannot reach the suite's webhook (loopback only, target elsewhere)."""
+    """Why the target cannot reach the suite's webhook (loopback only, target elsewhere);
+    tests raise it as `NotApplicable`, so it reads "not applicable: no public callback URL:
+    ..." wherever it shows."""
     if _loopback(urlsplit(hooks.public_url).hostname) and not _loopback(
         urlsplit(target.endpoint).hostname
     ):
         return (
-            f"the suite's webhook listens on {hooks.public_url}, which {target.endpoint} "
-            "cannot reach: pass --callback-url with a public URL forwarding to it"
+            f"{NO_CALLBACK_URL}: the suite's webhook listens on {hooks.public_url}, which "
+            f"{target.endpoint} cannot reach; pass --callback-url (or set CALLREC_CALLBACK_URL) "
+            "with a public URL forwarding to it"
         )
     return None
 

@@ -27,7 +27,7 @@ import pytest
 import callrec
 from callrec.client import Client
 from callrec.conformance import NotObserved, ProvidedCall, Receiver, Target
-from callrec.conformance.plugin import needs
+from callrec.conformance.plugin import RunOptions, needs
 from suites.support import (
     EVENT_GRID_SCHEMA,
     POLL_INTERVAL,
@@ -403,10 +403,13 @@ def check_participants(metadata: dict[str, Any], call: ProvidedCall, unmixed: bo
 
 
 @pytest.fixture
-def cleanup(target: Target, target_client: Client) -> Iterator[list[str]]:
-    """Delete locations to remove after the test (the recorded files)."""
+def cleanup(target: Target, target_client: Client, run_options: RunOptions) -> Iterator[list[str]]:
+    """Delete locations to remove after the test (the recorded files); with
+    --no-destructive they stay (the user may want them)."""
     locations: list[str] = []
     yield locations
+    if run_options.no_destructive:
+        return
     for location in locations:
         content_request(target, target_client, "DELETE", location)
 
@@ -486,12 +489,14 @@ def test_unmixed_channels_follow_ordering_and_affinity(
     options = {
         **media_options(UNMIXED),
         "audioChannelParticipantOrdering": [first],
+        # pins past the channels the others would fill on their own (1 and 2, in the order
+        # they first speak), so a target ignoring channelAffinity cannot match by chance
         "channelAffinity": [
-            {"channel": 2, "participant": second},
-            {"channel": 1, "participant": third},
+            {"channel": 4, "participant": second},
+            {"channel": 3, "participant": third},
         ],
     }
-    expected = {first["rawId"]: 0, third["rawId"]: 1, second["rawId"]: 2}
+    expected = {first["rawId"]: 0, third["rawId"]: 3, second["rawId"]: 4}
     recording = record(target, target_client, hooks, provided_call, options, pause=False)
     [chunk, *_] = chunks = published_chunks(
         target, target_client, api_version, event_feed, provided_call, recording, event_timeout
@@ -560,6 +565,7 @@ def check_emulator_voices(media: Media, channels: dict[str, int], everyone: list
     "REC-DOWNLOAD-004",
     "REC-DOWNLOAD-005",
 )
+@pytest.mark.destructive("deletes the content it recorded")
 def test_ranges_and_delete(
     target: Target,
     target_client: Client,

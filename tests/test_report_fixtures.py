@@ -470,9 +470,11 @@ def test_report_exports() -> None:
         "Diff",
         "ReportError",
         "Run",
+        "Stamping",
         "diff",
         "format_diff",
         "load",
+        "stamp",
         "write_report",
     ]
 

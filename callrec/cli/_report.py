@@ -1,15 +1,21 @@
-"""``callrec report``: render a conformance run (``render``), compare two runs (``diff``)."""
+"""``callrec report``: render a conformance run (``render``), compare two runs (``diff``),
+stamp the requirement catalog from a run against the live service (``stamp``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any, Final
 
-from callrec.report import ReportError, diff, format_diff, load, write_report
+from callrec.report import ReportError, Stamping, diff, format_diff, load, stamp, write_report
 
-HELP = "render a conformance run's results (Markdown, badge, HTML) or compare two runs"
+HELP = (
+    "render a conformance run's results (Markdown, badge, HTML), compare two runs, or stamp "
+    "the requirement catalog's lastVerified from a live run"
+)
 EXIT_OK, EXIT_REGRESSED, EXIT_INPUT = 0, 1, 2
+CATALOG: Final = "specs/requirements.yaml"  # relative to the checkout being stamped
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +46,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "markdown", "json"), default="text", help="default: text"
     )
     compare.set_defaults(action_run=_diff)
+    stamping = actions.add_parser(
+        "stamp",
+        help="set lastVerified in the requirement catalog from a run against the live service",
+        description="Set lastVerified {date, apiVersion, callrecVersion} of every requirement "
+        "the run passed: the run's date (UTC), the newest api-version it passed in, the "
+        "callrec that ran it. Only the changed lines of the catalog are rewritten; comments "
+        "and anchors stay. A run against the emulator is refused (exit 2). A stamp from a "
+        "later run is kept.",
+    )
+    stamping.add_argument(
+        "results", metavar="RUN", help="a run folder (reports/<run id>) or its results.jsonl"
+    )
+    stamping.add_argument(
+        "--catalog",
+        metavar="FILE",
+        default=CATALOG,
+        help=f"the catalog to stamp (default: {CATALOG})",
+    )
+    stamping.add_argument(
+        "--dry-run", action="store_true", help="print what would change; write nothing"
+    )
+    stamping.add_argument(
+        "--allow-emulator",
+        action="store_true",
+        help="stamp from a run whose target was not the live service (for testing)",
+    )
+    stamping.set_defaults(action_run=_stamp)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -63,3 +96,44 @@ def _diff(arguments: argparse.Namespace) -> int:
     found = diff(load(arguments.old), load(arguments.new))
     sys.stdout.write(format_diff(found, arguments.format))
     return EXIT_REGRESSED if found.regressed else EXIT_OK
+
+
+def _stamp(arguments: argparse.Namespace) -> int:
+    found = stamp(
+        load(arguments.results),
+        arguments.catalog,
+        allow_emulator=arguments.allow_emulator,
+        dry_run=arguments.dry_run,
+    )
+    for rid in found.unknown:
+        print(f"callrec: {rid} passed but is not in {found.catalog}: not stamped", file=sys.stderr)
+    for change in found.changes:
+        new = change.new
+        print(
+            f"{change.requirement}: lastVerified {_shown(change.old)} -> {new.date} in "
+            f"{new.api_version} (callrec {new.callrec_version})"
+        )
+    print(_summary(found, dry_run=arguments.dry_run))
+    return EXIT_OK
+
+
+def _shown(old: Any) -> str:
+    if old is None:
+        return "none"
+    if isinstance(old, dict):
+        return f"{old.get('date')} in {old.get('apiVersion')}"
+    return repr(old)[:60]
+
+
+def _summary(found: Stamping, *, dry_run: bool) -> str:
+    verb = "would stamp" if dry_run else "stamped"
+    count = len(found.changes)
+    text = f"{verb} {count} requirement{'' if count == 1 else 's'} in {found.catalog}"
+    notes = []
+    if found.unchanged:
+        notes.append(f"{len(found.unchanged)} already so")
+    if found.kept:
+        notes.append(f"{len(found.kept)} kept: stamped by a later run")
+    if dry_run:
+        notes.append("nothing written")
+    return text + (f" ({'; '.join(notes)})" if notes else "")

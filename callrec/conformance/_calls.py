@@ -10,15 +10,23 @@ making calls (a bot that dials in, say) implement `CallProvider` and return it f
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Final, Protocol
 
 from callrec.client import Client
+from callrec.conformance import _locks
+
+NOT_APPLICABLE: Final = "not applicable: "  # how a skip reason says the outcome
+LEND_WAIT: Final = 600.0  # seconds a test waits for a supplied call to be free
 
 
 class NotApplicable(Exception):  # noqa: N818 (an outcome, not an error)
@@ -94,24 +102,51 @@ class EmulatorCalls:
 
 class SuppliedCalls:
     """Calls the user keeps alive and names with ``--server-call-id``. Each is lent to one
-    test at a time (a call holds one recording at a time); a test waits for a free one."""
+    test at a time (a call holds one recording at a time); a test waits for a free one. With
+    ``lock_dir`` (the run's folder) the lending holds across processes too: a call is lent
+    under an exclusive lock on ``<lock_dir>/<hash of its id>.lock``, so xdist workers never
+    record the same call at once."""
 
     capabilities: frozenset[str] = frozenset()
 
-    def __init__(self, server_call_ids: tuple[str, ...]) -> None:
+    def __init__(self, server_call_ids: tuple[str, ...], lock_dir: Path | None = None) -> None:
         self._free = list(server_call_ids)
         self._condition = threading.Condition()
+        self._lock_dir = lock_dir
+
+    def _hold(self, server_call_id: str) -> int | None:
+        """-1 (no cross-process lending), a descriptor holding the call's lock, or None."""
+        if self._lock_dir is None:
+            return -1
+        name = hashlib.sha256(server_call_id.encode()).hexdigest()[:24]
+        return _locks.try_hold(self._lock_dir / f"{name}.lock")
+
+    def _borrow(self) -> tuple[str, int]:
+        deadline = time.monotonic() + LEND_WAIT
+        with self._condition:
+            while True:
+                for server_call_id in list(self._free):
+                    fd = self._hold(server_call_id)
+                    if fd is not None:
+                        self._free.remove(server_call_id)
+                        return server_call_id, fd
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise NotApplicable(
+                        f"every --server-call-id stayed in use for {LEND_WAIT / 60:g} minutes"
+                    )
+                # another process may free one without notifying this one: look again soon
+                self._condition.wait(min(left, 0.05 if self._free else left))
 
     @contextmanager
     def call(self, participants: int = 3) -> Iterator[ProvidedCall]:
         del participants  # the user's calls have whoever is in them
-        with self._condition:
-            if not self._condition.wait_for(lambda: bool(self._free), timeout=600):
-                raise NotApplicable("every --server-call-id stayed in use for 10 minutes")
-            server_call_id = self._free.pop(0)
+        server_call_id, fd = self._borrow()
         try:
             yield ProvidedCall(server_call_id)
         finally:
+            if fd >= 0:
+                os.close(fd)
             with self._condition:
                 self._free.append(server_call_id)
                 self._condition.notify()

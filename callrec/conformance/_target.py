@@ -7,19 +7,24 @@ to it over HTTP exactly as to any other endpoint and never share a process with 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Final
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import httpx
 
 from callrec.auth import ConnectionString
 from callrec.client import Client
 from callrec.specs import api_versions
+
+if TYPE_CHECKING:
+    from callrec.conformance._guard import Guard
 
 STARTUP_TIMEOUT: Final = 90.0  # a loaded CI machine can take long to import and bind
 # a well-formed recording id no endpoint has (unpadded base64url of an all-zero pair)
@@ -54,6 +59,8 @@ class Target:
     kind: str  # "emulator" (a callrec emulator: it has a control API) or "service"
     api_versions: tuple[str, ...]  # what the endpoint serves (the catalog's, for a service)
     info: dict[str, object] = field(default_factory=dict)
+    verify: bool | Path = True  # a CA file (PEM) to trust: --ca-file
+    guard: Guard | None = field(default=None, compare=False)  # budget, rate, retries, journal
 
     @property
     def endpoint(self) -> str:
@@ -64,19 +71,40 @@ class Target:
         return self.kind == "emulator"
 
     def client(self, api_version: str | None = None) -> Client:
+        """A signed client at ``api_version`` (default: the newest the target serves); its
+        requests go through the run's guard."""
         version = api_version or self.api_versions[-1]
-        return Client(self.connection, api_version=version)
+        wrap = self.guard.transport if self.guard is not None else None
+        return Client(self.connection, api_version=version, verify=self.verify, transport=wrap)
+
+    def session(self) -> Any:
+        """A ``requests.Session`` (schemathesis sends with one) that goes through the run's
+        guard and trusts ``verify``, as `client` does."""
+        session = importlib.import_module("requests").Session()
+        if self.guard is not None:
+            trust = str(self.verify) if isinstance(self.verify, Path) else True
+            adapter = self.guard.adapter(trust)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        elif isinstance(self.verify, Path):
+            session.verify = str(self.verify)
+        return session
 
     def __repr__(self) -> str:  # the key stays out of every report and log
         return f"Target({self.endpoint!r}, kind={self.kind!r})"
 
 
-def probe(connection: ConnectionString) -> Target:
+def probe(
+    connection: ConnectionString, *, verify: bool | Path = True, guard: Guard | None = None
+) -> Target:
     """Reach the endpoint: a callrec emulator answers ``GET /emulator/info``; anything else
     that answers HTTP is taken for the service. A signed GET of a recording that cannot exist
     proves the key (401 means it is wrong). Unreachable or refused: `TargetError`."""
     newest = api_versions()[-1]
-    with Client(connection, timeout=10.0, api_version=newest) as client:
+    wrap = guard.transport if guard is not None else None
+    with Client(
+        connection, timeout=10.0, api_version=newest, verify=verify, transport=wrap
+    ) as client:
         try:
             answer = client.request("GET", "/emulator/info")
             checked = client.get(PROBE_RECORDING_ID)
@@ -95,8 +123,9 @@ def probe(connection: ConnectionString) -> Target:
         served = (
             [str(v) for v in offered if v in api_versions()] if isinstance(offered, list) else []
         )
-        return Target(connection, "emulator", tuple(served) or tuple(api_versions()), info)
-    return Target(connection, "service", tuple(api_versions()))
+        served_versions = tuple(served) or tuple(api_versions())
+        return Target(connection, "emulator", served_versions, info, verify, guard)
+    return Target(connection, "service", tuple(api_versions()), {}, verify, guard)
 
 
 def _json(answer: httpx.Response) -> dict[str, object]:

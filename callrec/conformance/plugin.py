@@ -8,6 +8,13 @@ Outcomes per test and api-version go to ``<report dir>/<run id>/results.jsonl``:
 ``fail``, ``not-observed`` (waited for something that never came: `NotObserved`), and
 ``not-applicable`` (the target or call provider cannot give what the test needs, with the
 reason). Tests name the requirements they check with ``@pytest.mark.requirement(...)``.
+
+Against an endpoint a connection string names, a run takes care of it and of the user's
+data (`_safety`): every client the plugin hands out or `Target.client` builds sends through
+one guard per process (request budget and rate shared by the run's processes, retries of
+throttled answers, ``--no-destructive``) and a journal of the recordings it starts, stopped
+whenever and however the run ends; secrets are redacted from everything it writes. Options:
+`_options` (``--live`` makes the polite settings the defaults).
 """
 
 from __future__ import annotations
@@ -16,12 +23,10 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -32,6 +37,7 @@ from callrec._version import __version__
 from callrec.auth import ConnectionString
 from callrec.client import Client
 from callrec.conformance._calls import (
+    NOT_APPLICABLE,
     CallProvider,
     EmulatorCalls,
     NoCalls,
@@ -41,99 +47,48 @@ from callrec.conformance._calls import (
 )
 from callrec.conformance._evidence import Exchanges, transitions
 from callrec.conformance._evidence import deliveries as evidence_deliveries
+from callrec.conformance._guard import Policy
+from callrec.conformance._ledger import Limits
+from callrec.conformance._options import (
+    ALL,
+    DEFAULT_EVENT_TIMEOUT,
+    ENV_CONNECTION,
+    NEWEST,
+    RunOptions,
+    add_options,
+    read_options,
+)
 from callrec.conformance._receiver import NotObserved, Receiver
+from callrec.conformance._redact import guard_loggers, unguard_loggers
 from callrec.conformance._results import deviation_for, deviations, spec_profile, write_run
+from callrec.conformance._safety import Safety, Tally
 from callrec.conformance._target import Target, TargetError, embedded_emulator, probe
 from callrec.specs import api_versions, requirements
 
-ENV_CONNECTION: Final = "CALLREC_CONNECTION_STRING"
-NEWEST: Final = "newest"
-ALL: Final = "all"
-NOT_APPLICABLE: Final = "not applicable: "
-DEFAULT_EVENT_TIMEOUT: Final = 20.0
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """The run's settings, read once from the command line and the environment."""
-
-    connection: ConnectionString | None  # None: start the embedded emulator
-    api_version: str  # NEWEST, ALL or one version
-    server_call_ids: tuple[str, ...]
-    callback_url: str | None
-    event_timeout: float
-    report_dir: Path
-    run_id: str
-    exclusive: bool = False
-
-    def __repr__(self) -> str:
-        endpoint = self.connection.endpoint if self.connection else "embedded emulator"
-        return f"RunOptions({endpoint}, api_version={self.api_version!r})"
-
+__all__ = [  # what the suites and users' conftest.py files use besides the fixtures
+    "ALL",
+    "DEFAULT_EVENT_TIMEOUT",
+    "ENV_CONNECTION",
+    "NEWEST",
+    "NOT_APPLICABLE",
+    "ClockControl",
+    "Evidence",
+    "RunOptions",
+    "check_call",
+    "needs",
+]
 
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
 STATE_KEY = pytest.StashKey[dict[str, Any]]()
+SAFETY_KEY = pytest.StashKey[Safety]()
 EXCHANGES_KEY = pytest.StashKey[list[Exchanges]]()
 EVIDENCE_KEY = pytest.StashKey[list[dict[str, Any]]]()
 STARTED_KEY = pytest.StashKey[float]()
+LIVE_PROFILE: Final = "live"  # the hypothesis profile --live loads (strategies/settings.py)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("callrec", "callrec conformance suites (suites/)")
-    group.addoption(
-        "--connection-string",
-        metavar="CS",
-        help=f"the endpoint to check (default: ${ENV_CONNECTION}, else an embedded emulator)",
-    )
-    group.addoption(
-        "--api-version",
-        default=NEWEST,
-        metavar="V",
-        help="an api-version, 'newest' (the newest GA the target serves; default) or 'all'",
-    )
-    group.addoption(
-        "--server-call-id",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="a call you keep alive for the suite to record (repeatable)",
-    )
-    group.addoption(
-        "--server-call-ids-from",
-        metavar="FILE",
-        help="server call ids, one per line ('#' comments), as --server-call-id",
-    )
-    group.addoption(
-        "--callback-url",
-        metavar="URL",
-        help="public URL forwarding to the suite's webhook (when the target is remote)",
-    )
-    group.addoption(
-        "--event-timeout",
-        type=float,
-        default=DEFAULT_EVENT_TIMEOUT,
-        metavar="S",
-        help=f"seconds to wait for a callback or event (default {DEFAULT_EVENT_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--requirement",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="run only the tests checking these requirements (repeatable; REC-AREA- prefixes too)",
-    )
-    group.addoption(
-        "--exclusive-target",
-        action="store_true",
-        help="nothing else uses the target during the run (one process): the suite may move "
-        "an emulator's clock (the embedded emulator is always exclusive to its process)",
-    )
-    group.addoption(
-        "--report-dir",
-        default="reports",
-        metavar="DIR",
-        help="where each run writes <run id>/results.jsonl (default reports/)",
-    )
+    add_options(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -146,29 +101,104 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requirement(*ids): the catalog requirements (REC-...) a conformance test checks"
     )
-    options = _read_options(config)
+    config.addinivalue_line(
+        "markers",
+        "destructive(why): the test deletes what the user may want; not applicable with "
+        "--no-destructive",
+    )
+    options = read_options(config)
     config.stash[OPTIONS_KEY] = options
-    config.stash[STATE_KEY] = {"exchanges": 0, "started": time.time()}
-    if options.connection is not None and not hasattr(config, "workerinput"):
-        _check_at_startup(options, options.connection)
+    state: dict[str, Any] = {"exchanges": 0, "started": time.time(), "tally": Tally()}
+    config.stash[STATE_KEY] = state
+    safety = Safety(
+        folder=options.folder,
+        run_id=options.run_id,
+        connection=options.connection,
+        limits=Limits(options.rate, options.max_requests),
+        policy=Policy(retries=options.retries, no_destructive=options.no_destructive),
+    )
+    config.stash[SAFETY_KEY] = safety
+    handlers = _log_handlers(config)
+    state["log_filter"] = guard_loggers(safety.redact, handlers), handlers
+    if options.live:
+        _load_live_profile()
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        state["calls_checked"] = bool(workerinput.get("callrec_calls_checked"))
+        state["probed"] = workerinput.get("callrec_probed")
+        return
+    if options.connection is not None:
+        _stop_on_sigterm(state)
+        _check_at_startup(config, options, options.connection, safety)
 
 
-def _check_at_startup(options: RunOptions, connection: ConnectionString) -> None:
-    """A given endpoint, version and calls are checked once, before any test runs: a problem
-    is one line naming the option, not a screen of failing tests."""
+def _log_handlers(config: pytest.Config) -> list[Any]:
+    """pytest's log handlers (every logger's records pass them), to redact what they keep."""
+    logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
+    names = ("caplog_handler", "report_handler", "log_file_handler", "log_cli_handler")
+    return [h for h in (getattr(logging_plugin, n, None) for n in names) if h is not None]
+
+
+def _load_live_profile() -> None:
+    """--live runs few hypothesis examples (each costs requests), unless HYPOTHESIS_PROFILE
+    chose a profile: the ``live`` profile (strategies/settings.py; registered here, with 5
+    examples, where that is not loaded)."""
+    if os.environ.get("HYPOTHESIS_PROFILE"):
+        return
+    from hypothesis import settings  # noqa: PLC0415
+    from hypothesis.errors import InvalidArgument  # noqa: PLC0415
+
     try:
-        found = probe(connection)
+        settings.get_profile(LIVE_PROFILE)
+    except InvalidArgument:
+        settings.register_profile(LIVE_PROFILE, max_examples=5, deadline=None)
+    settings.load_profile(LIVE_PROFILE)
+
+
+def _stop_on_sigterm(state: dict[str, Any]) -> None:
+    """A CI job cancelled with SIGTERM ends the run as Ctrl-C does: recordings get stopped."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            state["sigterm"] = signal.signal(signal.SIGTERM, interrupt)
+
+
+def _check_at_startup(
+    config: pytest.Config, options: RunOptions, connection: ConnectionString, safety: Safety
+) -> None:
+    """A given endpoint, version and calls are checked once, before any test runs: a problem
+    is one line naming the option, not a screen of failing tests. Between the probe and the
+    calls' check, what a run that died left recording is stopped (a call it left recording
+    could not be recorded again)."""
+    state = config.stash[STATE_KEY]
+    try:
+        found = probe(connection, verify=options.ca_file or True, guard=safety.guard)
+        problem = _version_problem(options.api_version, found)
+        if problem:
+            raise pytest.UsageError(problem)
+        safety.target = found
+        state["probed"] = {
+            "kind": found.kind,
+            "apiVersions": found.api_versions,
+            "info": found.info,
+        }
+        safety.recover_dead_runs(options.report_dir)
+        if options.server_call_ids:
+            with found.client() as client:
+                for server_call_id in options.server_call_ids:
+                    problem = check_call(client, found, server_call_id)
+                    if problem:
+                        raise pytest.UsageError(f"--server-call-id: {problem}")
+            state["calls_checked"] = True
     except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    problem = _version_problem(options.api_version, found)
-    if problem:
-        raise pytest.UsageError(problem)
-    if options.server_call_ids:
-        with found.client() as client:
-            for server_call_id in options.server_call_ids:
-                problem = check_call(client, found, server_call_id)
-                if problem:
-                    raise pytest.UsageError(f"--server-call-id: {problem}")
+        raise pytest.UsageError(safety.redact(str(exc))) from None
+    except pytest.skip.Exception as exc:  # the budget ran out before the first test
+        raise pytest.UsageError(
+            f"--max-requests: {str(exc.msg).removeprefix(NOT_APPLICABLE)} before the first test"
+        ) from None
 
 
 def _version_problem(chosen: str, found: Target) -> str | None:
@@ -180,72 +210,18 @@ def _version_problem(chosen: str, found: Target) -> str | None:
     )
 
 
-def _read_options(config: pytest.Config) -> RunOptions:
-    workerinput = getattr(config, "workerinput", None)
-    text = config.getoption("connection_string") or os.environ.get(ENV_CONNECTION) or None
-    if workerinput is not None and workerinput.get("callrec_connection"):
-        text = workerinput["callrec_connection"]
-    connection = None
-    if text:
-        try:
-            connection = ConnectionString.parse(text)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--connection-string: {_safe(str(exc))}") from None
-    version = config.getoption("api_version")
-    if version not in (NEWEST, ALL, *api_versions()):
-        raise pytest.UsageError(
-            f"--api-version: {version!r} is not one of {NEWEST}, {ALL}, "
-            + ", ".join(api_versions())
-        )
-    timeout = config.getoption("event_timeout")
-    if not timeout > 0:
-        raise pytest.UsageError("--event-timeout: must be a number of seconds above 0")
-    run_id = (
-        workerinput["callrec_run_id"]
-        if workerinput is not None and "callrec_run_id" in workerinput
-        else datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-    )
-    return RunOptions(
-        connection,
-        version,
-        _call_ids(config.getoption("server_call_id"), config.getoption("server_call_ids_from")),
-        config.getoption("callback_url"),
-        float(timeout),
-        Path(config.getoption("report_dir")),
-        run_id,
-        bool(config.getoption("exclusive_target")),
-    )
-
-
-def _safe(message: str) -> str:
-    """A parse error without anything that could be a key."""
-    return (
-        message
-        if len(message) < 200 and "accesskey=" not in message.lower()
-        else ("not a connection string (endpoint=https://...;accesskey=...)")
-    )
-
-
-def _call_ids(values: list[str], file: str | None) -> tuple[str, ...]:
-    found = [value.strip() for value in values if value.strip()]
-    if file:
-        try:
-            lines = Path(file).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise pytest.UsageError(
-                f"--server-call-ids-from: cannot read {file}: {exc.strerror or exc}"
-            ) from None
-        found += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return tuple(found)
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist: every worker gets the controller's run id (and connection, when one is set)."""
+    """xdist: every worker gets the controller's run id (and connection, when one is set),
+    and what the controller's checks found (so workers do not spend requests again)."""
     options = node.config.stash[OPTIONS_KEY]
+    state = node.config.stash[STATE_KEY]
     node.workerinput["callrec_run_id"] = options.run_id
     if options.connection is not None:
         node.workerinput["callrec_connection"] = str(options.connection)
+    node.workerinput["callrec_calls_checked"] = bool(state.get("calls_checked"))
+    if state.get("probed"):
+        node.workerinput["callrec_probed"] = state["probed"]
 
 
 # ---------------------------------------------------------------- collection
@@ -296,20 +272,38 @@ def run_options(request: pytest.FixtureRequest) -> RunOptions:
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest, run_options: RunOptions) -> Iterator[Target]:
-    """The endpoint under test: probed once per process; the embedded emulator when no
-    connection string is given (one per xdist worker)."""
+    """The endpoint under test: probed once per run (the controller's probe is handed to
+    xdist workers); the embedded emulator when no connection string is given (one per xdist
+    worker)."""
+    state = request.config.stash[STATE_KEY]
+    safety = request.config.stash[SAFETY_KEY]
     with contextlib.ExitStack() as stack:
+        probed = state.get("probed")
+        verify = run_options.ca_file or True
         try:
             connection = run_options.connection or stack.enter_context(embedded_emulator())
-            found = probe(connection)
+            found = (
+                Target(
+                    connection,
+                    str(probed["kind"]),
+                    tuple(probed["apiVersions"]),
+                    dict(probed["info"]),
+                    verify,
+                    safety.guard,
+                )
+                if probed and run_options.connection is not None
+                else probe(connection, verify=verify, guard=safety.guard)
+            )
         except TargetError as exc:
-            pytest.exit(f"callrec: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+            pytest.exit(
+                f"callrec: {safety.redact(str(exc))}", returncode=pytest.ExitCode.USAGE_ERROR
+            )
         problem = _version_problem(run_options.api_version, found)
         if problem:
             pytest.exit(f"callrec: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
-        state = request.config.stash[STATE_KEY]
         state["target"] = {"endpoint": found.endpoint, "kind": found.kind}
         state["exclusive"] = run_options.connection is None or run_options.exclusive
+        safety.target = found
         yield found
 
 
@@ -402,13 +396,15 @@ def call_provider(
     if provided is not None:
         return provided  # type: ignore[no-any-return]
     if run_options.server_call_ids:
-        for server_call_id in run_options.server_call_ids:
-            problem = check_call(session_client, target, server_call_id)
-            if problem:
-                pytest.exit(
-                    f"callrec: --server-call-id: {problem}", returncode=pytest.ExitCode.USAGE_ERROR
-                )
-        return SuppliedCalls(run_options.server_call_ids)
+        if not request.config.stash[STATE_KEY].get("calls_checked"):  # checked at startup
+            for server_call_id in run_options.server_call_ids:
+                problem = check_call(session_client, target, server_call_id)
+                if problem:
+                    pytest.exit(
+                        f"callrec: --server-call-id: {problem}",
+                        returncode=pytest.ExitCode.USAGE_ERROR,
+                    )
+        return SuppliedCalls(run_options.server_call_ids, lock_dir=run_options.folder / ".calls")
     if target.is_emulator:
         return EmulatorCalls(session_client)
     return NoCalls()
@@ -438,11 +434,16 @@ def check_call(client: Client, target: Target, server_call_id: str) -> str | Non
 
 
 @pytest.fixture
-def provided_call(call_provider: CallProvider) -> Iterator[ProvidedCall]:
-    """A call to record for this test."""
+def provided_call(
+    request: pytest.FixtureRequest, call_provider: CallProvider
+) -> Iterator[ProvidedCall]:
+    """A call to record for this test; a call lent again (not ``fresh``) goes back only once
+    what the test left recording on it is stopped."""
     try:
         with call_provider.call() as call:
             yield call
+            if "fresh" not in call_provider.capabilities:
+                request.config.stash[SAFETY_KEY].after_test(request.node.nodeid)
     except NotApplicable as exc:
         pytest.skip(f"{NOT_APPLICABLE}{exc}")
 
@@ -496,7 +497,45 @@ def event_timeout(run_options: RunOptions) -> float:
 
 # ---------------------------------------------------------------- outcomes
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture: a destructive test under --no-destructive, and every test once the
+    request budget is spent, is not applicable (and sends nothing)."""
     item.stash[STARTED_KEY] = time.time()
+    safety = item.config.stash[SAFETY_KEY]
+    options = item.config.stash[OPTIONS_KEY]
+    if safety.guard is not None:
+        safety.guard.begin_test(item.nodeid)
+    destructive = item.get_closest_marker("destructive")
+    why = None
+    if destructive is not None and options.no_destructive:
+        why = f"--no-destructive: the test {' '.join(map(str, destructive.args)) or 'deletes data'}"
+    elif safety.ledger is not None and safety.ledger.spent():
+        why = f"request budget of {options.max_requests} spent"
+    if why is not None:
+        probed = item.config.stash[STATE_KEY].get("probed") or {}
+        served = safety.target.api_versions if safety.target else probed.get("apiVersions", ())
+        _name_version(item, tuple(served))
+        pytest.skip(NOT_APPLICABLE + why)
+
+
+def _name_version(item: pytest.Item, served: tuple[str, ...]) -> None:
+    """The api-version a test skipped before its fixtures ran would have had."""
+    callspec = getattr(item, "callspec", None)
+    chosen = callspec.params.get("api_version") if callspec is not None else None
+    if chosen == NEWEST and served:
+        general = [v for v in served if "preview" not in v]
+        chosen = (general or list(served))[-1]
+    if chosen is not None and chosen != NEWEST:
+        item.user_properties.append(("api_version", str(chosen)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After the test's fixtures: stop what it started and left recording."""
+    del nextitem
+    try:
+        return (yield)
+    finally:
+        item.config.stash[SAFETY_KEY].after_test(item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -506,14 +545,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "skipped"
         reason = NOT_APPLICABLE + str(call.excinfo.value)
         report.longrepr = (str(item.path), item.location[1] or 0, reason)
-    if item.get_closest_marker("requirement") is None:
-        return report
-    deviation = None
-    if report.when == "call":
-        deviation = _apply_deviations(item, report)
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        _record(item, report, call, deviation)
+    if item.get_closest_marker("requirement") is not None:
+        deviation = None
+        if report.when == "call":
+            deviation = _apply_deviations(item, report)
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            _record(item, report, call, deviation)
+    _redact_report(report, item.config.stash[SAFETY_KEY].redact)
     return report
+
+
+def _redact_report(report: pytest.TestReport, redact: Any) -> None:
+    """No secret in what pytest prints or hands on: the failure, the skip reason, the
+    captured output and logs."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):
+        report.longrepr = (longrepr[0], longrepr[1], redact(longrepr[2]))
+    elif longrepr is not None:
+        text = str(longrepr)
+        cleaned = redact(text)
+        if cleaned != text:
+            report.longrepr = cleaned
+    report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
 def _apply_deviations(item: pytest.Item, report: pytest.TestReport) -> dict[str, Any] | None:
@@ -596,6 +649,9 @@ def _record(
     no_more: list[dict[str, Any]] = []
     added = item.stash.get(EVIDENCE_KEY, no_more)
     seen.extend(added)
+    guard = item.config.stash[SAFETY_KEY].guard
+    if guard is not None and guard.test_retried:
+        seen.append({"kind": "note", "at": time.time(), "text": _retried(guard.test_retried)})
     record: dict[str, Any] = {
         "test": item.nodeid,
         "requirements": requirement_ids(item),
@@ -622,21 +678,69 @@ def _worker_id(config: pytest.Config) -> str:
     return str(workerinput["workerid"]) if workerinput else "main"
 
 
+def _retried(counts: Any) -> str:
+    """A note on the retries a test's requests needed."""
+    total = sum(counts.values())
+    kinds = ", ".join(f"{why} x{n}" for why, n in sorted(counts.items()))
+    return (
+        f"{total} request(s) sent again after a throttled or failed answer ({kinds}); "
+        "the outcome is that of the last answer"
+    )
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     state = config.stash[STATE_KEY]
     options = config.stash[OPTIONS_KEY]
-    results = state.get("results", [])
+    safety = config.stash[SAFETY_KEY]
+    worker = hasattr(config, "workerinput")
+    safety.end_of_process()  # before the session's fixtures go (the target among them)
+    if not worker:
+        safety.recover_own_run()  # what workers that died left
+    guard = safety.guard
     if hasattr(config, "workeroutput"):
         config.workeroutput["callrec_exchanges"] = state["exchanges"]
         config.workeroutput["callrec_target"] = json.dumps(state.get("target"))
+        config.workeroutput["callrec_care"] = json.dumps(
+            {
+                "requests": guard.sent if guard else 0,
+                "retried": dict(guard.retried) if guard else {},
+                "waited": guard.waited if guard else 0.0,
+                "tally": safety.tally.counts() | {"runs": safety.tally.runs},
+            }
+        )
+    else:
+        _add_care(state, safety)
+    results = state.get("results", [])
     if results:
-        folder = options.report_dir / options.run_id
+        folder = options.folder
         folder.mkdir(parents=True, exist_ok=True)
         part = folder / f"results-{_worker_id(config)}.part.jsonl"
-        part.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
-    if not hasattr(config, "workerinput"):
+        lines = "".join(safety.redact(json.dumps(r)) + "\n" for r in results)
+        part.write_text(lines, encoding="utf-8")
+    if not worker:
         _merge(config)
+
+
+def _add_care(state: dict[str, Any], safety: Safety) -> None:
+    """The controller's own requests, retries and cleanup, into the run's totals."""
+    guard = safety.guard
+    care = {
+        "requests": guard.sent if guard else 0,
+        "retried": dict(guard.retried) if guard else {},
+        "waited": guard.waited if guard else 0.0,
+        "tally": safety.tally.counts() | {"runs": safety.tally.runs},
+    }
+    _sum_care(state, care)
+
+
+def _sum_care(state: dict[str, Any], care: dict[str, Any]) -> None:
+    state["requests"] = state.get("requests", 0) + int(care["requests"])
+    retried: dict[str, int] = state.setdefault("retried", {})
+    for why, count in care["retried"].items():
+        retried[why] = retried.get(why, 0) + int(count)
+    state["waited"] = state.get("waited", 0.0) + float(care["waited"])
+    state["tally"].add(care["tally"])
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -648,13 +752,16 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     target = json.loads(output.get("callrec_target") or "null")
     if target:
         state["target"] = target
+    care = output.get("callrec_care")
+    if care:
+        _sum_care(state, json.loads(care))
 
 
 def _merge(config: pytest.Config) -> None:
     """The controller (or a run without xdist) merges the workers' parts into the run files
     (the workers are done: xdist reports every node down before the session finishes)."""
     options = config.stash[OPTIONS_KEY]
-    folder = options.report_dir / options.run_id
+    folder = options.folder
     parts = sorted(folder.glob("results-*.part.jsonl")) if folder.is_dir() else []
     if not parts:
         return
@@ -674,11 +781,17 @@ def _merge(config: pytest.Config) -> None:
             "workers": len(parts),
         },
     }
-    footer = {
+    footer: dict[str, Any] = {
         "exchanges": state["exchanges"],
         "seconds": round(time.time() - state["started"], 2),
         "finished": datetime.now(UTC).isoformat(),
+        "retries": sum(state.get("retried", {}).values()),
     }
+    safety = config.stash[SAFETY_KEY]
+    if safety.guard is not None:
+        footer["requests"] = state.get("requests", 0)
+    if safety.journal is not None:
+        footer["cleanup"] = state["tally"].counts()
     write_run(folder, header, tests, footer)
     for part in parts:
         part.unlink()
@@ -691,9 +804,29 @@ def _merge(config: pytest.Config) -> None:
     state["report_folder"] = str(folder)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    safety = config.stash.get(SAFETY_KEY, None)
+    if state is None or safety is None:
+        return
+    found, handlers = state.pop("log_filter", (None, []))
+    if found is not None:
+        unguard_loggers(found, handlers)
+    if "sigterm" in state:
+        signal.signal(signal.SIGTERM, state.pop("sigterm"))
+    if hasattr(config, "workerinput"):
+        safety.close()
+    else:
+        safety.retire()
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE_KEY, None)
-    if not state or not state.get("exchanges"):
+    if not state:
+        return
+    for line in _care_lines(config, state):
+        terminalreporter.write_line(f"callrec: {line}")
+    if not state.get("exchanges"):
         return
     seconds = max(time.time() - state["started"], 1e-6)
     if state.get("report_folder"):
@@ -706,3 +839,47 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         f"({state['exchanges'] / seconds:.0f}/s) against {target.get('endpoint', '?')} "
         f"({target.get('kind', '?')})"
     )
+
+
+def _care_lines(config: pytest.Config, state: dict[str, Any]) -> list[str]:
+    """What the guard and the cleanup did, for the terminal summary."""
+    options = config.stash[OPTIONS_KEY]
+    safety = config.stash[SAFETY_KEY]
+    lines: list[str] = []
+    if safety.guard is not None:
+        limits = [
+            f"budget {options.max_requests}" if options.max_requests else "",
+            f"at most {options.rate:g}/s" if options.rate else "",
+        ]
+        shown = ", ".join(part for part in limits if part)
+        retried = state.get("retried", {})
+        again = sum(retried.values())
+        kinds = ", ".join(f"{why} x{n}" for why, n in sorted(retried.items()))
+        waited = f" ({kinds}; {state.get('waited', 0.0):.1f}s waited)" if again else ""
+        shown = f" ({shown})" if shown else ""
+        lines.append(f"{state.get('requests', 0)} requests sent{shown}; {again} retried{waited}")
+    tally: Tally = state["tally"]
+    if tally.deadRuns or tally.runs:
+        lines.append(
+            f"stopped {tally.deadRuns} recording(s) left running by a run that died "
+            f"({', '.join(tally.runs)})"
+        )
+    if tally.afterTests or tally.atEnd:
+        lines.append(
+            f"stopped {tally.afterTests + tally.atEnd} recording(s) the tests left running"
+        )
+    if tally.gone:
+        lines.append(f"{tally.gone} journaled recording(s) were already gone (404)")
+    if tally.failed:
+        lines.append(
+            f"{tally.failed} recording(s) could not be stopped; the journal keeps them for the "
+            "next run"
+        )
+    if tally.unanswered:
+        lines.append(
+            f"{tally.unanswered} start(s) got no answer: if their calls still record, stop "
+            f"the recordings yourself (the calls are in {options.folder}/journal.jsonl)"
+        )
+    if tally.elsewhere:
+        lines.append(f"{tally.elsewhere} journaled recording(s) of other endpoints left alone")
+    return lines

@@ -2,7 +2,8 @@
 
 A plain ASGI callable rather than a routed Starlette app: routing happens on the raw path in
 `_api` and `_control` (so any method and any path get the documented error shape), and each
-request costs no middleware. Starlette's `Request` and `Response` do the HTTP parsing.
+request costs no middleware. Starlette's `Request` and `Response` do the HTTP parsing. Chaos
+(`_chaos`) acts on every request outside /emulator before it is routed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from callrec.emulator import _api, _content, _control
-from callrec.emulator._http import catalog, error_response, read_body
+from callrec.emulator._chaos import Burst
+from callrec.emulator._http import (
+    catalog,
+    empty_response,
+    error_response,
+    json_response,
+    read_body,
+)
 from callrec.emulator._model import EmulatorError
 from callrec.emulator._state import Emulator, Settings
 
@@ -53,9 +61,18 @@ class EmulatorApp:
         )
         if raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/"):
             return await _control_endpoint(self.emulator, request, raw_path[len(CONTROL_PREFIX) :])
-        if raw_path.startswith(CONTENT_PREFIX):
-            return await _content_endpoint(self.emulator, request, raw_path)
-        return await _api.dispatch(self.emulator, request, raw_path)
+        content = raw_path.startswith(CONTENT_PREFIX)
+        burst = self.emulator.chaos.take()  # before any await: concurrent requests count right
+        if burst is not None:
+            response = await _burst_response(self.emulator, request, raw_path, burst, content)
+        elif content:
+            response = await _content_endpoint(self.emulator, request, raw_path)
+        else:
+            response = await _api.dispatch(self.emulator, request, raw_path)
+        delay = self.emulator.chaos.delay()
+        if delay > 0:  # chaos slow-responses: handled already, the answer comes late
+            await asyncio.sleep(delay)
+        return response
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         scheduler: asyncio.Task[Any] | None = None
@@ -92,6 +109,22 @@ async def _control_endpoint(emulator: Emulator, request: Request, raw_path: str)
         return await handler(emulator, request, params, body)
     except EmulatorError as error:
         return error_response(error, emulator.faults)
+
+
+async def _burst_response(
+    emulator: Emulator, request: Request, raw_path: str, burst: Burst, content: bool
+) -> Response:
+    """Chaos throttle-burst or unavailable-burst: the request is not handled. Content endpoints
+    answer errors with an empty body; the recording operations with CommunicationErrorResponse."""
+    with contextlib.suppress(EmulatorError):  # too large: answer the burst all the same
+        await read_body(request, emulator.settings.max_body)  # never answer mid-upload
+    answer = burst.answer
+    headers = {} if burst.retry_after is None else {"Retry-After": str(burst.retry_after)}
+    LOG.info("%s %s %d (chaos)", request.method, raw_path[: _api.LOGGED_PATH], answer.status)
+    if content:
+        return empty_response(answer.status, headers)
+    error = {"code": answer.code, "message": answer.message}
+    return json_response({"error": error}, answer.status, headers)
 
 
 async def _content_endpoint(emulator: Emulator, request: Request, raw_path: str) -> Response:

@@ -1,4 +1,4 @@
-"""The emulator-only control API under ``/emulator/``: calls, clock, faults, deliveries.
+"""The emulator-only control API under ``/emulator/``: calls, clock, faults, chaos, deliveries.
 
 Authenticated like the recording API (HMAC with the same key); no api-version.
 """
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from callrec import validate
 from callrec._version import __version__
 from callrec.emulator import _eventgrid
+from callrec.emulator._chaos import KINDS
 from callrec.emulator._faults import REGISTRY
 from callrec.emulator._http import empty_response, json_response, parse_json
 from callrec.emulator._model import EmulatorError
@@ -55,6 +56,8 @@ async def info(
             },
             "faults": sorted(REGISTRY),
             "activeFaults": sorted(emulator.faults.active),
+            "chaos": sorted(KINDS),
+            "activeChaos": list(emulator.chaos.active),
             "now": emulator.clock.iso(emulator.clock.now()),
         }
     )
@@ -188,6 +191,38 @@ async def remove_fault(
     return empty_response(204)
 
 
+async def list_chaos(
+    emulator: Emulator, _request: Request, _params: dict[str, Any], _body: bytes
+) -> Response:
+    return json_response(emulator.chaos.as_json())
+
+
+async def add_chaos(
+    emulator: Emulator, request: Request, _params: dict[str, Any], body: bytes
+) -> Response:
+    payload = _json(body, request)
+    if not isinstance(payload, dict):
+        raise EmulatorError("invalid-request", 'expected {"name": ..., parameters...}')
+    settings = {key: value for key, value in payload.items() if key != "name"}
+    emulator.chaos.switch_on(payload.get("name"), settings)
+    return await list_chaos(emulator, request, {}, b"")
+
+
+async def clear_chaos(
+    emulator: Emulator, _request: Request, _params: dict[str, Any], _body: bytes
+) -> Response:
+    emulator.chaos.clear()
+    return empty_response(204)
+
+
+async def remove_chaos(
+    emulator: Emulator, _request: Request, params: dict[str, Any], _body: bytes
+) -> Response:
+    if not emulator.chaos.switch_off(params["name"]):
+        raise EmulatorError("route-not-found", f"chaos {params['name']!r} is not on")
+    return empty_response(204)
+
+
 # (method, path below /emulator with <name> segments) -> handler. A <call> segment is a
 # percent-encoded server call id (it may hold "/", "+" and "=").
 CONTROL: Final[dict[tuple[str, str], Control]] = {
@@ -204,6 +239,10 @@ CONTROL: Final[dict[tuple[str, str], Control]] = {
     ("POST", "/faults"): add_fault,
     ("DELETE", "/faults"): clear_faults,
     ("DELETE", "/faults/<fault>"): remove_fault,
+    ("GET", "/chaos"): list_chaos,
+    ("POST", "/chaos"): add_chaos,
+    ("DELETE", "/chaos"): clear_chaos,
+    ("DELETE", "/chaos/<name>"): remove_chaos,
     ("POST", "/eventgrid/subscriptions"): _eventgrid.create_subscription,
     ("GET", "/eventgrid/subscriptions"): _eventgrid.list_subscriptions,
     ("GET", "/eventgrid/subscriptions/<subscription>"): _eventgrid.get_subscription,

@@ -16,6 +16,7 @@ from callrec import is_valid
 from callrec._specs import api_versions, read_spec_yaml
 from callrec.emulator import _finish, _ids
 from callrec.emulator._callbacks import Deliveries
+from callrec.emulator._chaos import Chaos
 from callrec.emulator._clock import Clock
 from callrec.emulator._content import Store
 from callrec.emulator._eventgrid import Subscriptions
@@ -81,6 +82,7 @@ class Emulator:
     settings: Settings
     clock: Clock = field(default_factory=Clock)
     faults: Faults = field(default_factory=Faults)
+    chaos: Chaos = field(default_factory=Chaos)  # not persisted
     model: Model = field(init=False)
     deliveries: Deliveries = field(init=False)
     eventgrid: Subscriptions = field(init=False)
@@ -143,6 +145,7 @@ class Emulator:
         self.generation += 1
         self.model = Model(self.faults, self.model.media_combinations)
         self.faults.active.clear()
+        self.chaos.clear()
         self.repeated.clear()
         for document_id in list(self.store.documents):
             self.store.remove(document_id)
