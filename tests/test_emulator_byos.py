@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -49,6 +48,7 @@ from callrec.emulator._byos import (
 )
 from callrec.specs import enum_values
 from tests.plugins.emulator import PARTICIPANTS, Receiver
+from tests.plugins.npm import install_lock
 
 AZURITE_DIR = Path(__file__).parent / "interop" / "azurite"
 NODE = shutil.which("node")
@@ -163,24 +163,6 @@ def test_blob_media_names(media: dict[str, str], expected: str) -> None:
 
 
 # ---------------------------------------------------------------- Azurite
-@contextlib.contextmanager
-def _install_lock() -> Iterator[None]:
-    """One npm install at a time (pytest-xdist workers share tests/interop/azurite)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no xdist-safe lock, install unguarded
-        yield
-        return
-    digest = hashlib.sha256(str(AZURITE_DIR.resolve()).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"callrec-azurite-{digest}.lock"
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _installed() -> str | None:
     try:
         manifest = json.loads(
@@ -201,7 +183,7 @@ def _pinned() -> str:
 
 def _install() -> None:
     assert NPM is not None
-    with _install_lock():
+    with install_lock(AZURITE_DIR):
         if _installed() == _pinned():
             return
         command = [NPM, "ci", "--no-audit", "--no-fund", "--prefix", str(AZURITE_DIR)]

@@ -14,13 +14,11 @@ Skipped only when ``node`` or ``npm`` is not on PATH.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import queue
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -34,6 +32,7 @@ import pytest
 import callrec
 from callrec.client import Client
 from callrec.emulator import Running, Settings, serve
+from tests.plugins.npm import install_lock
 
 JS_DIR = Path(__file__).parent / "interop" / "js"
 SCRIPT = JS_DIR / "lifecycle.mjs"
@@ -110,24 +109,6 @@ def _pinned_version() -> str:
     return pinned
 
 
-@contextlib.contextmanager
-def _install_lock() -> Iterator[None]:
-    """One npm install at a time (pytest-xdist workers share tests/interop/js)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no xdist-safe lock, install unguarded
-        yield
-        return
-    digest = hashlib.sha256(str(JS_DIR.resolve()).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"callrec-interop-js-{digest}.lock"
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _npm_env() -> dict[str, str]:
     return {
         **os.environ,
@@ -146,7 +127,7 @@ def node_with_sdk() -> str:
     ).stdout.strip()
     if int(version.lstrip("v").split(".")[0]) < 20:
         pytest.fail(f"{PACKAGE} {PINNED} needs node >= 20; {NODE} is {version}")
-    with _install_lock():
+    with install_lock(JS_DIR):
         if _installed_version() != _pinned_version():
             lockfile = (JS_DIR / "package-lock.json").exists()
             command = [NPM, "ci" if lockfile else "install", "--no-audit", "--no-fund"]
