@@ -30,6 +30,7 @@ import httpx
 import pytest
 import trustme
 
+from callrec.cli import main
 from callrec.client import Client
 from callrec.conformance._guard import Guard, Policy, retry_after
 from callrec.conformance._journal import Journal, dead_runs, unresolved
@@ -739,6 +740,39 @@ def test_a_journal_is_left_alone_while_its_run_lives(tmp_path: Path) -> None:
     assert [i.recording_id for i in left.items] == ["rec-1"]
     left.close()
     assert list(dead_runs(tmp_path, "run-1")) == []  # a run never cleans itself up this way
+
+
+def test_report_carry_brings_only_open_journals_to_the_next_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artifact, reports = tmp_path / "artifact", tmp_path / "reports"
+    dead = Journal(artifact / "run-dead", "run-dead", "https://target.example")
+    dead.started(dead.intend("call-1", None), "rec-1")
+    dead.close()
+    tidy = Journal(artifact / "run-tidy", "run-tidy", "https://target.example")
+    item = tidy.intend("call-2", None)
+    tidy.started(item, "rec-2")
+    tidy.closed(item, "stopped")
+    tidy.close()
+
+    assert main(["report", "carry", str(artifact), "--into", str(reports)]) == 0
+    out = capsys.readouterr().out
+    assert "carried run-dead/journal.jsonl: 1 open into" in out
+    assert out.rstrip().endswith(f"1 journal with open recordings carried into {reports}")
+    assert sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*")) == [
+        "run-dead",
+        "run-dead/journal.jsonl",
+    ]
+    [left] = dead_runs(reports, "run-tonight")  # what the next run's startup stops
+    assert [i.recording_id for i in left.items] == ["rec-1"]
+    left.close()
+
+    assert main(["report", "carry", str(artifact), "--into", str(reports)]) == 0
+    captured = capsys.readouterr()
+    assert "not carried, run-dead/journal.jsonl: 1 open" in captured.err  # never overwritten
+    assert "0 journals with open recordings carried" in captured.out
+    assert main(["report", "carry", str(tmp_path / "gone"), "--into", str(reports)]) == 2
+    assert "gone: not a folder" in capsys.readouterr().err
 
 
 def test_no_destructive_refuses_content_deletes(tmp_path: Path) -> None:

@@ -90,6 +90,8 @@ def test_steps_come_in_order() -> None:
         step("actions/checkout@"),
         step("actions/setup-python@"),
         step("pip install tox"),
+        step("previous"),
+        step("callrec report carry"),
         step("live"),
         step("render"),
         step("GITHUB_STEP_SUMMARY"),
@@ -132,7 +134,9 @@ def test_the_upload_is_the_reports_folder_under_the_name_the_download_asks_for()
     assert upload["path"] == "reports/"
     assert upload["name"] == download["name"] == "${{ env.ARTIFACT }}"
     assert download["run-id"] == "${{ steps.previous.outputs.run_id }}"
-    assert "--status success" in STEPS[step("gh run list")]["run"]
+    script = STEPS[step("gh run list")]["run"]
+    assert '--status "$1"' in script
+    assert "run_id=$(previous success)" in script
 
 
 def _strings(node: Any, path: str = "") -> list[tuple[str, str]]:
@@ -211,6 +215,7 @@ PYTHON_STUB: Final = """#!/bin/bash
 if [ "$1 $2" = "-m pip" ]; then exit 0; fi
 if [ "$*" = "-m tox -e live" ]; then
   env | grep -c '^CALLREC_' > "$STUB_LOG/tox-env-count"
+  find reports -name journal.jsonl 2>/dev/null | sort > "$STUB_LOG/journals-at-start"
   if [ -n "$STUB_RESULTS" ]; then
     mkdir -p "reports/$STUB_RUN_ID" && cp "$STUB_RESULTS" "reports/$STUB_RUN_ID/results.jsonl"
   fi
@@ -220,8 +225,17 @@ echo "unexpected: python $*" >&2
 exit 99
 """
 GH_STUB: Final = """#!/bin/bash
+# gh: `run list --status success|completed` names a prepared run; `run download` copies the
+# last run's prepared artifact into --dir, or fails as for an expired one
 printf '%s\\n' "$*" >> "$STUB_LOG/gh"
-if [ -n "$STUB_PREVIOUS_RUN" ]; then printf '%s\\n' "$STUB_PREVIOUS_RUN"; fi
+case "$*" in
+  "run list "*"--status success "*) printf '%s\\n' "$STUB_PREVIOUS_RUN" ;;
+  "run list "*"--status completed "*) printf '%s\\n' "$STUB_LAST_RUN" ;;
+  "run download $STUB_LAST_RUN "*"--name conformance-reports --dir last")
+    if [ -z "$STUB_LAST_ARTIFACT" ]; then echo "no artifact" >&2; exit 1; fi
+    cp -R "$STUB_LAST_ARTIFACT" last ;;
+  *) echo "unexpected: gh $*" >&2; exit 99 ;;
+esac
 """
 _EXPRESSION: Final = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _TERM: Final = re.compile(r"^([a-z][\w.-]*)\s*(==|!=)\s*''$")
@@ -370,9 +384,12 @@ def play(
     previous: Mapping[tuple[str, str], str] | None,
     tox_status: int = 0,
     connection: str = CONNECTION,
+    died: Mapping[str, str] | None = None,
 ) -> Job:
     """The job with tonight's failures (None: the run writes nothing) and last night's
-    (None: no previous successful nightly)."""
+    (None: no previous successful nightly). ``died``: the last nightly failed after the
+    successful one, leaving these journals (run folder -> journal.jsonl text; empty: its
+    artifact is gone). Otherwise the last nightly is the successful one."""
     workspace, stubs, log = tmp_path / "checkout", tmp_path / "bin", tmp_path / "log"
     for folder in (workspace / "specs", stubs, log):
         folder.mkdir(parents=True)
@@ -395,6 +412,8 @@ def play(
         "STUB_RESULTS": "",
         "STUB_PREVIOUS_RUN": "",
         "STUB_ARTIFACT": "",
+        "STUB_LAST_RUN": "",
+        "STUB_LAST_ARTIFACT": "",
     }
     if tonight is not None:
         lines = _run_lines(env["STUB_RUN_ID"], tonight)
@@ -403,6 +422,15 @@ def play(
         artifact = tmp_path / "artifact"
         _write(artifact / "20261121T021500Z-aaaaaa" / "results.jsonl", _run_lines("old", previous))
         env.update(STUB_PREVIOUS_RUN="9876543210", STUB_ARTIFACT=str(artifact))
+        env.update(STUB_LAST_RUN="9876543210", STUB_LAST_ARTIFACT=str(artifact))
+    if died is not None:
+        env.update(STUB_LAST_RUN="9876543299", STUB_LAST_ARTIFACT="")
+        if died:
+            artifact = tmp_path / "died"
+            for folder, text in died.items():
+                (artifact / folder).mkdir(parents=True)
+                (artifact / folder / "journal.jsonl").write_text(text, encoding="utf-8")
+            env["STUB_LAST_ARTIFACT"] = str(artifact)
     context = {
         "secrets.CALLREC_CONNECTION_STRING": connection,
         "secrets.CALLREC_SERVER_CALL_IDS": CALL_IDS,
@@ -485,8 +513,59 @@ def test_a_run_that_wrote_nothing_fails_with_a_summary(tmp_path: Path) -> None:
 def test_a_missing_secret_stops_before_the_run(tmp_path: Path) -> None:
     job = play(tmp_path, tonight={}, previous={}, connection="")
     assert job.outcome(NAMES["live"]) == "failure"
-    assert job.outcome(NAMES["previous"]) == "skipped"
+    assert job.outcome(STEPS[step("render")]["name"]) == "success"
     assert job.outcome(STEPS[step("GITHUB_STEP_SUMMARY")]["name"]) == "success"
     assert job.outcome(VERDICT) == "failure"
     assert "CALLREC_CONNECTION_STRING secret is not set" in job.log
     assert not (tmp_path / "log" / "tox-env-count").exists()
+
+
+def _journal(run: str, *entries: tuple[str, str]) -> str:
+    """A journal's text: (event, request id) pairs of one run, as the live run writes them."""
+    lines = []
+    for kind, req in entries:
+        entry = {"e": kind, "req": req, "run": run, "endpoint": SERVICE["endpoint"]}
+        if kind == "intent":
+            entry.update(call=f"call-{req}", v=V_NEW, test="suites/test_basics.py::test_start")
+        elif kind == "started":
+            entry["id"] = f"rec-{req}"
+        else:
+            entry["why"] = "stopped"
+        lines.append(json.dumps(entry) + "\n")
+    return "".join(lines)
+
+
+def test_the_journals_a_dead_nightly_left_open_are_in_reports_before_the_run(
+    tmp_path: Path,
+) -> None:
+    died, tidy = "20261121T021500Z-dddddd", "20261120T021500Z-cccccc"
+    job = play(
+        tmp_path,
+        tonight={},
+        previous={},
+        died={
+            died: _journal(died, ("intent", "r1"), ("started", "r1"), ("intent", "r2")),
+            tidy: _journal(tidy, ("intent", "r3"), ("started", "r3"), ("closed", "r3")),
+        },
+    )
+    assert not job.failed, job.log
+    at_start = (tmp_path / "log" / "journals-at-start").read_text(encoding="utf-8")
+    assert at_start == f"reports/{died}/journal.jsonl\n"  # the tidy one stays behind
+    assert "run download 9876543299 " in job.log  # the dead one, not the successful one
+    assert f"carried {died}/journal.jsonl: 2 open into reports" in job.log
+    assert f"{died}/journal.jsonl" in job.uploaded  # carried on if tonight dies too
+
+
+def test_an_expired_artifact_of_the_last_nightly_warns_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    job = play(tmp_path, tonight={}, previous={}, died={})
+    assert not job.failed, job.log
+    assert "::warning::no reports from nightly run 9876543299" in job.log
+    assert "tox-env-count: 3" in job.log  # the live run ran
+
+
+def test_the_first_nightly_carries_nothing(tmp_path: Path) -> None:
+    job = play(tmp_path, tonight={}, previous=None)
+    assert job.outcome(STEPS[step("callrec report carry")]["name"]) == "skipped"
+    assert (tmp_path / "log" / "journals-at-start").read_text(encoding="utf-8") == ""

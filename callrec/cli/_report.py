@@ -1,18 +1,21 @@
 """``callrec report``: render a conformance run (``render``), compare two runs (``diff``),
-stamp the requirement catalog from a run against the live service (``stamp``)."""
+stamp the requirement catalog from a run against the live service (``stamp``), carry an
+earlier run's open cleanup journals into a report folder (``carry``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 from callrec.report import ReportError, Stamping, diff, format_diff, load, stamp, write_report
 
 HELP = (
     "render a conformance run's results (Markdown, badge, HTML), compare two runs, or stamp "
-    "the requirement catalog's lastVerified from a live run"
+    "the requirement catalog's lastVerified from a live run, or carry a dead run's cleanup "
+    "journal into the next run's report folder"
 )
 EXIT_OK, EXIT_REGRESSED, EXIT_INPUT = 0, 1, 2
 CATALOG: Final = "specs/requirements.yaml"  # relative to the checkout being stamped
@@ -73,6 +76,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stamp from a run whose target was not the live service (for testing)",
     )
     stamping.set_defaults(action_run=_stamp)
+    carrying = actions.add_parser(
+        "carry",
+        help="copy an earlier run's open cleanup journals into a report folder",
+        description="Copy every <run id>/journal.jsonl under SOURCE that still names "
+        "recordings its run started and never stopped into DIR, so that the next live run "
+        "with --report-dir DIR stops them first (the nightly carries the previous night's "
+        "artifact this way). Journals with nothing open are left behind; a run folder "
+        "already in DIR is not overwritten. Exit 2 when SOURCE is not a folder.",
+    )
+    carrying.add_argument(
+        "source", metavar="SOURCE", help="an earlier report folder (e.g. a downloaded artifact)"
+    )
+    carrying.add_argument(
+        "--into", metavar="DIR", default="reports", help="the report folder (default: reports)"
+    )
+    carrying.set_defaults(action_run=_carry)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -114,6 +133,24 @@ def _stamp(arguments: argparse.Namespace) -> int:
             f"{new.api_version} (callrec {new.callrec_version})"
         )
     print(_summary(found, dry_run=arguments.dry_run))
+    return EXIT_OK
+
+
+def _carry(arguments: argparse.Namespace) -> int:
+    from callrec.conformance._journal import carry  # noqa: PLC0415 (the suite's plugin: only here)
+
+    source, into = Path(arguments.source), Path(arguments.into)
+    if not source.is_dir():
+        raise ReportError(f"{source}: not a folder (the earlier run's report folder)")
+    found = carry(source, into)
+    for each in found:
+        what = f"{each.run}/journal.jsonl: {each.open_items} open"
+        if each.skipped:
+            print(f"callrec: not carried, {what}: {each.skipped}", file=sys.stderr)
+        else:
+            print(f"carried {what} into {into}")
+    moved = sum(1 for each in found if each.skipped is None)
+    print(f"{moved} journal{'' if moved == 1 else 's'} with open recordings carried into {into}")
     return EXIT_OK
 
 

@@ -230,3 +230,34 @@ def own_leftovers(folder: Path) -> Left | None:
     path = folder / FILE
     items = unresolved(path) if path.is_file() else []
     return Left(path, items, None) if items else None
+
+
+@dataclass(frozen=True)
+class Carried:
+    """One journal `carry` copied (or left where it was, with the reason)."""
+
+    run: str  # the run folder's name
+    open_items: int
+    skipped: str | None = None  # why it was not copied
+
+
+def carry(source: Path, into: Path) -> list[Carried]:
+    """Copy the journals under ``source`` (an earlier run's report folder, e.g. the previous
+    nightly's artifact) that still name open items into ``into``, each under its run folder's
+    name, so that a run with ``--report-dir into`` stops what they left. Closed journals stay
+    behind (nothing to do, and they would pile up night after night); a folder of that name
+    already in ``into`` is not overwritten."""
+    found: list[Carried] = []
+    for path in sorted(source.glob(f"*/{FILE}")):
+        items = unresolved(path)
+        if not items:
+            continue
+        name = path.parent.name
+        target = into / name / FILE
+        if target.exists():
+            found.append(Carried(name, len(items), f"{into / name} already has a journal"))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+        found.append(Carried(name, len(items)))
+    return found
