@@ -11,12 +11,13 @@ import json
 import re
 from typing import Any, Final
 
-from callrec._profiles import versioned_schemas
+from callrec._profiles import fields, versioned_schemas
 from callrec._specs import JSON, api_versions, profile, read_spec_yaml
 
 _REF: Final = re.compile(r"^([A-Za-z0-9]+)\.json$")
 COMPONENTS: Final = "#/components/schemas/"
-ERROR_SCHEMA: Final = "CommunicationErrorResponse"
+ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # unless the profile names its own
+_PATH_PARAMETER: Final = re.compile(r"\{([A-Za-z]+)\}")
 
 
 @functools.cache
@@ -72,17 +73,41 @@ def _parameter(name: str) -> JSON:
     return {"name": name, **facts, "schema": schema}
 
 
+def _link_parameters(
+    links: JSON, operation: JSON, body: str | None, api_version: str
+) -> dict[str, str]:
+    """A link's parameters: the recording id where this version's body names it (the
+    first of ``recordingId`` and its ``or`` alternatives the body schema has), and the
+    conversation of the request's path where the path has one."""
+    expression = str(links["recordingId"])
+    prefix = "$response.body#/"
+    if body and expression.startswith(prefix):
+        present = fields(body, api_version)
+        for candidate in [expression, *links.get("or", ())]:
+            if candidate.removeprefix(prefix) in present:
+                expression = str(candidate)
+                break
+    parameters = {"recordingId": expression}
+    if "{conversationId}" in operation["path"]:
+        parameters["conversationId"] = "$request.path.conversationId"
+    return parameters
+
+
 def build(api_version: str) -> JSON:
     """The OpenAPI 3.1 document of one api-version."""
     version_profile = profile(api_version)
     facts = _operations()
-    roots = {ERROR_SCHEMA}
+    error_schema = str(version_profile.get("errorSchema", ERROR_SCHEMA))
+    roots = {error_schema}
     paths: JSON = {}
+    versioned = version_profile.get("apiVersionParameter", True) is not False
     for operation_id, operation in version_profile["operations"].items():
         op_facts = facts["operations"][operation_id]
-        parameters = [{"$ref": "#/components/parameters/api-version"}]
-        if "{recordingId}" in operation["path"]:
-            parameters.append({"$ref": "#/components/parameters/recordingId"})
+        parameters = [{"$ref": "#/components/parameters/api-version"}] if versioned else []
+        parameters += [
+            {"$ref": f"#/components/parameters/{name}"}
+            for name in _PATH_PARAMETER.findall(operation["path"])
+        ]
         parameters += [
             {"$ref": f"#/components/parameters/{name}"} for name in operation.get("headers", ())
         ]
@@ -95,6 +120,11 @@ def build(api_version: str) -> JSON:
             response: JSON = (
                 _json_body(body, "Success.") if body else {"description": "Success, no body."}
             )
+            if operation.get("media"):
+                response = {
+                    "description": "The recorded media.",
+                    "content": {"application/octet-stream": {"schema": {}}},
+                }
             if body:
                 roots.add(body)
             if headers:
@@ -104,7 +134,7 @@ def build(api_version: str) -> JSON:
                 response["links"] = {
                     target: {
                         "operationId": target,
-                        "parameters": {"recordingId": links["recordingId"]},
+                        "parameters": _link_parameters(links, operation, body, api_version),
                     }
                     for target in links["to"]
                     if target in version_profile["operations"]
@@ -163,9 +193,13 @@ def build(api_version: str) -> JSON:
                     "description": security["description"],
                 }
             },
-            "parameters": {name: _parameter(name) for name in facts["parameters"]},
+            "parameters": {
+                name: _parameter(name)
+                for name in facts["parameters"]
+                if f'"#/components/parameters/{name}"' in json.dumps(paths)
+            },
             "responses": {
-                status: _json_body(ERROR_SCHEMA, text)
+                status: _json_body(error_schema, text)
                 for status, text in facts["errorStatuses"].items()
             },
             "schemas": _components(roots, api_version),

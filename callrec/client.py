@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from callrec._specs import profiles
 from callrec.auth import (
     SIGNED_HEADERS,
     ConnectionString,
@@ -86,6 +87,9 @@ class Client:
         self.endpoint = parsed.endpoint
         self.api_version = api_version
         self._key = parsed.access_key
+        # recording id -> the conversation it was started under (the 2021 conversations API
+        # names a recording by both); ids this client did not start get NO_CONVERSATION
+        self.conversations: dict[str, str] = {}
         trust: bool | ssl.SSLContext
         if verify is True:
             trust = _default_trust()  # building one costs ~20 ms: clients share it
@@ -141,56 +145,88 @@ class Client:
         )
 
     def _versioned(self, api_version: str | None) -> dict[str, str]:
-        return {"api-version": api_version or self.api_version}
+        version = api_version or self.api_version
+        if profiles().get(version, {}).get("apiVersionParameter", True) is False:
+            return {}  # a generation that documents no api-version parameter
+        return {"api-version": version}
 
     # ------------------------------------------------------------ recording operations
+    def operation_path(
+        self,
+        operation_id: str,
+        api_version: str | None = None,
+        recording_id: str = "",
+        *,
+        conversation: str | None = None,
+    ) -> str:
+        """Where ``api_version`` serves the operation, as its profile says (CallingServer's
+        ``/:pause`` or Call Automation's ``:pause``); for a version without the operation,
+        where the newest version that has it serves it (so a test can check it is absent).
+        ``conversation``: the call of a 2021 conversations API path (default: the one the
+        recording was started under)."""
+        return operation_path(
+            operation_id,
+            api_version or self.api_version,
+            recording_id,
+            conversation or self.conversations.get(recording_id, NO_CONVERSATION),
+        )
+
+    def api_version_query(self, api_version: str | None = None) -> dict[str, str]:
+        """The query naming the version (none for a generation without the parameter)."""
+        return self._versioned(api_version)
+
+    def _operation(
+        self,
+        operation_id: str,
+        recording_id: str = "",
+        *,
+        api_version: str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        version = api_version or self.api_version
+        method, path = _operation(operation_id, version)
+        conversation = self.conversations.get(recording_id, NO_CONVERSATION)
+        if "{conversationId}" in path and operation_id == "StartRecording":
+            conversation, body = _conversation_start(body)
+        answer = self.request(
+            method,
+            path.format(
+                recordingId=path_quote(recording_id), conversationId=path_quote(conversation)
+            ),
+            json=body,
+            params=self._versioned(version),
+            headers=headers,
+        )
+        if "{conversationId}" in path and operation_id == "StartRecording":
+            started = _json_or_none(answer)
+            if isinstance(started, dict) and isinstance(started.get("recordingInstanceId"), str):
+                self.conversations[started["recordingInstanceId"]] = conversation
+        return answer
+
     def start(
         self, body: Any, *, api_version: str | None = None, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
-        return self.request(
-            "POST",
-            "/calling/recordings",
-            json=body,
-            params=self._versioned(api_version),
-            headers=headers,
+        return self._operation(
+            "StartRecording", api_version=api_version, body=body, headers=headers
         )
 
     def get(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
-        return self.request(
-            "GET",
-            f"/calling/recordings/{path_quote(recording_id)}",
-            params=self._versioned(api_version),
-        )
+        return self._operation("GetRecordingProperties", recording_id, api_version=api_version)
 
     def pause(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
-        return self.request(
-            "POST",
-            f"/calling/recordings/{path_quote(recording_id)}:pause",
-            params=self._versioned(api_version),
-        )
+        return self._operation("PauseRecording", recording_id, api_version=api_version)
 
     def resume(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
-        return self.request(
-            "POST",
-            f"/calling/recordings/{path_quote(recording_id)}:resume",
-            params=self._versioned(api_version),
-        )
+        return self._operation("ResumeRecording", recording_id, api_version=api_version)
 
     def stop(self, recording_id: str, *, api_version: str | None = None) -> httpx.Response:
-        return self.request(
-            "DELETE",
-            f"/calling/recordings/{path_quote(recording_id)}",
-            params=self._versioned(api_version),
-        )
+        return self._operation("StopRecording", recording_id, api_version=api_version)
 
     def result(
         self, recording_id: str, *, api_version: str = "2025-08-15-preview"
     ) -> httpx.Response:
-        return self.request(
-            "GET",
-            f"/calling/recordings/{path_quote(recording_id)}/result",
-            params=self._versioned(api_version),
-        )
+        return self._operation("GetRecordingResult", recording_id, api_version=api_version)
 
     # ------------------------------------------------------------ emulator control API
     def _control(self, method: str, path: str, body: Any = None) -> Any:
@@ -285,3 +321,51 @@ def _proxy_mounts(
 def _trust_from(ca_file: str) -> ssl.SSLContext:
     """Certificate checks trusting a CA file, built once per process and file."""
     return ssl.create_default_context(cafile=ca_file)
+
+
+NO_CONVERSATION = "-"  # the conversation of a recording id this client did not start
+
+
+def _conversation_start(body: Any) -> tuple[str, Any]:
+    """A Call Automation start body as the 2021 conversations API takes it: the call its
+    callLocator names (server call id, else group call id) goes into the path, the rest of
+    the body stays as it is (so a field that version lacks is still sent, and refused)."""
+    if not isinstance(body, dict) or not isinstance(body.get("callLocator"), dict):
+        return NO_CONVERSATION, body
+    locator = body["callLocator"]
+    conversation = locator.get("serverCallId") or locator.get("groupCallId") or NO_CONVERSATION
+    rest = {name: value for name, value in body.items() if name != "callLocator"}
+    return str(conversation), rest
+
+
+def _json_or_none(answer: httpx.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        return None
+
+
+def _operation(operation_id: str, api_version: str) -> tuple[str, str]:
+    """(method, path template) of the operation in ``api_version``, else in the newest
+    version that has it."""
+    found = profiles().get(api_version, {}).get("operations", {}).get(operation_id)
+    if found is None:
+        having = [
+            p["operations"][operation_id]
+            for p in profiles().values()
+            if operation_id in p["operations"]
+        ]
+        if not having:
+            raise ValueError(f"no api-version has an operation {operation_id!r}")
+        found = having[-1]
+    return str(found["method"]), str(found["path"])
+
+
+def operation_path(
+    operation_id: str, api_version: str, recording_id: str = "", conversation: str = NO_CONVERSATION
+) -> str:
+    """The operation's path in ``api_version`` with ``recording_id`` (and, in the 2021
+    conversations API, its conversation) percent-encoded in it."""
+    return _operation(operation_id, api_version)[1].format(
+        recordingId=path_quote(recording_id), conversationId=path_quote(conversation)
+    )

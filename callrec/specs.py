@@ -1,8 +1,10 @@
-"""Read access to callrec's spec data: schemas, version profiles and catalogs.
+"""Read access to callrec's spec data: schemas, version profiles and catalogs, and what
+changed between api-versions (`changes`, `consecutive`).
 
 Everything returned is shared and cached: treat it as read-only (copy before changing).
 """
 
+from callrec._changes import Change, VersionChanges, changes, consecutive
 from callrec._profiles import enum_values, fields, has_schema, schema_document
 from callrec._specs import (
     api_versions,
@@ -15,7 +17,11 @@ from callrec._specs import (
 )
 
 __all__ = [
+    "Change",
+    "VersionChanges",
     "api_versions",
+    "changes",
+    "consecutive",
     "enum_values",
     "examples",
     "fields",

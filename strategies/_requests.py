@@ -115,6 +115,39 @@ def channel_affinities(api_version: str | None = None) -> st.SearchStrategy[list
     )
 
 
+def external_storages(api_version: str | None = None) -> st.SearchStrategy[JSON]:
+    """Valid ExternalStorage objects in the shape the version has: GA's recordingStorageKind
+    and recordingDestinationContainerUrl, or 2023-01-15-preview's storageType and
+    blobStorage.containerUri (the union: either)."""
+    present = set(fields("ExternalStorage", api_version))
+    shapes = []
+    if "recordingStorageKind" in present:
+        shapes.append(
+            st.builds(
+                lambda kind, url, send_url: {
+                    "recordingStorageKind": kind,
+                    **({"recordingDestinationContainerUrl": url} if send_url else {}),
+                },
+                st.sampled_from(enum_values("RecordingStorageKind", api_version)),
+                https_urls(),
+                st.booleans(),
+            )
+        )
+    if "storageType" in present:
+        shapes.append(
+            st.builds(
+                lambda kind, url, send_url: {
+                    "storageType": kind,
+                    **({"blobStorage": {"containerUri": url}} if send_url else {}),
+                },
+                st.sampled_from(enum_values("RecordingStorageType", api_version)),
+                https_urls(),
+                st.booleans(),
+            )
+        )
+    return st.one_of(shapes)
+
+
 def start_recording_requests(api_version: str | None = None) -> st.SearchStrategy[JSON]:
     """Valid StartCallRecordingRequest bodies for the version (any option combination)."""
     present = set(fields("StartCallRecordingRequest", api_version))
@@ -130,15 +163,7 @@ def start_recording_requests(api_version: str | None = None) -> st.SearchStrateg
         "audioChannelParticipantOrdering": st.lists(identifiers(api_version), max_size=5),
         "channelAffinity": channel_affinities(api_version),
         "pauseOnStart": st.booleans(),
-        "externalStorage": st.builds(
-            lambda kind, url, send_url: {
-                "recordingStorageKind": kind,
-                **({"recordingDestinationContainerUrl": url} if send_url else {}),
-            },
-            st.sampled_from(enum_values("RecordingStorageKind", api_version)),
-            https_urls(),
-            st.booleans(),
-        ),
+        "externalStorage": external_storages(api_version),
     }
     optional = {name: strategy for name, strategy in optional.items() if name in present}
     targets = [call_locators(api_version).map(lambda loc: {"callLocator": loc})]

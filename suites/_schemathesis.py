@@ -46,8 +46,14 @@ from schemathesis.specs.openapi.stateful import transition
 import callrec
 from callrec.auth import sign
 from callrec.conformance import ProvidedCall, Target
-from callrec.specs import api_versions, specs_root
-from suites.support import catalog_error, media_combinations
+from callrec.specs import api_versions, profile, specs_root
+from suites.support import (
+    answers_with,
+    catalog_error,
+    error_object,
+    media_combinations,
+    started_id,
+)
 
 POSITIVE: Final = GenerationMode.POSITIVE
 NEGATIVE: Final = GenerationMode.NEGATIVE
@@ -121,20 +127,34 @@ def _media_rule() -> dict[str, Any]:
     }
 
 
+def start_schema(api_version: str) -> str:
+    """The request schema of the version's start (the 2021 conversations API has its own)."""
+    return str(profile(api_version)["operations"][START].get("request", START_SCHEMA))
+
+
+def names_call_in_path(api_version: str) -> bool:
+    """Whether the version's start names its call in the path (the 2021 conversations API's
+    conversationId) rather than in the body."""
+    return "{conversationId}" in str(profile(api_version)["operations"][START]["path"])
+
+
 def document(api_version: str) -> dict[str, Any]:
     """The version's OpenAPI document with the changes the module docstring lists."""
     path = specs_root() / "openapi" / f"{api_version}.json"
     spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     components = spec["components"]
-    components["parameters"]["api-version"]["schema"] = {"type": "string", "enum": [api_version]}
+    if "api-version" in components["parameters"]:  # not in the conversations API
+        pinned = {"type": "string", "enum": [api_version]}
+        components["parameters"]["api-version"]["schema"] = pinned
     left_out = {f"#/components/parameters/{name}" for name in LEFT_OUT_PARAMETERS}
     for operations in spec["paths"].values():
         for operation in operations.values():
             operation["parameters"] = [
                 p for p in operation.get("parameters", ()) if p.get("$ref") not in left_out
             ]
-    start = components["schemas"][START_SCHEMA]
-    start["allOf"] = [*start.get("allOf", ()), _media_rule()]
+    start = components["schemas"][start_schema(api_version)]
+    if set(MEDIA_FIELDS.values()) <= set(start.get("properties", {})):
+        start["allOf"] = [*start.get("allOf", ()), _media_rule()]
     return spec
 
 
@@ -223,7 +243,8 @@ def bind_start(
         for name, value in body.items()
         if name not in ("callLocator", "callConnectionId", "externalStorage")
     }
-    bound.update(_call_named(body, call))
+    if not names_call_in_path(api_version):
+        bound.update(_call_named(body, call))
     people = list(call.participants)
     if "recordingStateCallbackUri" in bound:
         if callback_url:
@@ -237,13 +258,31 @@ def bind_start(
     if "channelAffinity" in bound:
         unmixed = (media_combination(bound) or {}).get("channel") == "unmixed"
         bound["channelAffinity"] = _pins(bound["channelAffinity"], people) if unmixed else []
-    failures = callrec.validate(bound, START_SCHEMA, api_version=api_version)
+    failures = callrec.validate(bound, start_schema(api_version), api_version=api_version)
     if failures:  # the binding is the suite's doing: a bug here is not the target's
         raise RuntimeError(f"suite bug: a bound start body is invalid: {failures[0]}")
     return bound
 
 
-def breaks_every_version(body: Any) -> bool:
+def bind_start_case(
+    case: Case, call: ProvidedCall, callback_url: str | None, api_version: str
+) -> None:
+    """`bind_start` on a generated start case; where the version names the call in the path
+    (the conversations API), the path names ``call``."""
+    case.body = bind_start(case.body, call, callback_url, api_version)
+    bind_call_path(case, call, api_version)
+
+
+def bind_call_path(case: Case, call: ProvidedCall, api_version: str) -> None:
+    """Name ``call`` in a start case's path where the version names it there."""
+    if names_call_in_path(api_version):
+        case.path_parameters = {
+            **(case.path_parameters or {}),
+            "conversationId": call.server_call_id,
+        }
+
+
+def breaks_every_version(body: Any, schema: str = START_SCHEMA) -> bool:
     """A start body no api-version's schema accepts (the union of the versions): what every
     endpoint must refuse. A body only the version under test lacks a field for is left out:
     refusing it is callrec's emulator's own strictness."""
@@ -252,10 +291,10 @@ def breaks_every_version(body: Any) -> bool:
             body = json.loads(body)
         except ValueError:
             return True
-    return bool(callrec.validate(body, START_SCHEMA))
+    return bool(callrec.validate(body, schema))
 
 
-def bind_broken_start(body: Any, call: ProvidedCall) -> Any:
+def bind_broken_start(body: Any, call: ProvidedCall, schema: str = START_SCHEMA) -> Any:
     """A broken start body naming ``call`` where it names a call, as long as it stays broken
     (so the endpoint has nothing to refuse it for but its shape)."""
     if not isinstance(body, dict):
@@ -268,7 +307,7 @@ def bind_broken_start(body: Any, call: ProvidedCall) -> Any:
         }
     elif isinstance(body.get("callConnectionId"), str) and call.call_connection_id:
         candidate["callConnectionId"] = call.call_connection_id
-    return candidate if breaks_every_version(candidate) else body
+    return candidate if breaks_every_version(candidate, schema) else body
 
 
 # ---------------------------------------------------------------- running cases
@@ -337,6 +376,16 @@ class Contract:
     stop: Callable[[str], Any]
     session: requests.Session = field(default_factory=requests.Session)
     started: list[str] = field(default_factory=list)
+    # recording id -> the conversation its start named (the 2021 conversations API); shared
+    # with the client whose `stop` this is, so it stops at the right path
+    conversations: dict[str, str] = field(default_factory=dict)
+
+    def path_parameters(self, operation_id: str, recording_id: str) -> dict[str, str]:
+        """The path parameters naming a recording in an operation of the document."""
+        found = {"recordingId": recording_id}
+        if "{conversationId}" in self.operation(operation_id).path:
+            found["conversationId"] = self.conversations.get(recording_id, "-")
+        return found
 
     def operation(self, operation_id: str) -> Any:
         return self.schema.find_operation_by_id(operation_id)
@@ -366,7 +415,13 @@ class Contract:
     def note(self, case: Case, response: Response) -> None:
         """Remember a recording a start made, to stop it in `release`."""
         if case.operation.label == self.operation(START).label and response.status_code < 300:
-            self.started.extend(filter(None, [recording_id_of(response)]))
+            recording_id = recording_id_of(response)
+            if recording_id is None:
+                return
+            self.started.append(recording_id)
+            conversation = (case.path_parameters or {}).get("conversationId")
+            if conversation is not None:
+                self.conversations[recording_id] = str(conversation)
 
     def release(self) -> None:
         """Stop every recording started so far (their calls are free again)."""
@@ -395,10 +450,21 @@ class Contract:
 
 
 @contextlib.contextmanager
-def contract(target: Target, api_version: str, stop: Callable[[str], Any]) -> Iterator[Contract]:
+def contract(
+    target: Target,
+    api_version: str,
+    stop: Callable[[str], Any],
+    conversations: dict[str, str] | None = None,
+) -> Iterator[Contract]:
     """The version's document on the target, sending through `Target.session` (the run's
     CA file, request budget and rate, retries and cleanup journal apply)."""
-    api = Contract(api_version, load_schema(target, api_version), stop, session=target.session())
+    api = Contract(
+        api_version,
+        load_schema(target, api_version),
+        stop,
+        session=target.session(),
+        conversations=conversations if conversations is not None else {},
+    )
     try:
         yield api
     finally:
@@ -408,13 +474,13 @@ def contract(target: Target, api_version: str, stop: Callable[[str], Any]) -> It
             api.session.close()
 
 
-def error_code(response: Response) -> str | None:
-    """``error.code`` of a CommunicationErrorResponse answer, None when there is none."""
+def error_code(response: Response, api_version: str | None = None) -> str | None:
+    """``error.code`` of an error answer in the version's shape, None when there is none."""
     try:
         body = json.loads(response.content)
     except ValueError:
         return None
-    error = body.get("error") if isinstance(body, dict) else None
+    error = error_object(body, api_version)
     code = error.get("code") if isinstance(error, dict) else None
     return code if isinstance(code, str) else None
 
@@ -425,12 +491,17 @@ def served_version(value: Any) -> bool:
     return any(str(item) in api_versions() for item in values)
 
 
-def names_its_recording(case: Case, response: Response) -> None:
+def names_its_recording(case: Case, response: Response, api_version: str) -> None:
     """REC-GET-002: a get answering 200 names the recording of its path."""
     recording_id = (case.path_parameters or {}).get("recordingId")
     if case.method.upper() != "GET" or response.status_code != 200 or recording_id is None:
         return
     named = recording_id_of(response)
+    version = str((case.query or {}).get("api-version", api_version))
+    if version in api_versions() and not answers_with(
+        version, "GetRecordingProperties", "recordingId"
+    ):
+        return  # CallingServer's get answers the state alone
     assert named == recording_id, (
         f"REC-GET-002: GET {case.formatted_path}: the body names recording {named!r}, not the "
         f"one in the path"
@@ -442,8 +513,7 @@ def recording_id_of(response: Response) -> str | None:
         body = json.loads(response.content)
     except ValueError:
         return None
-    found = body.get("recordingId") if isinstance(body, dict) else None
-    return found if isinstance(found, str) and found else None
+    return started_id(body) or None
 
 
 # ---------------------------------------------------------------- stateful
@@ -484,7 +554,7 @@ def workflow(
         def before_call(self, case: Case) -> None:
             if case.operation.label == start.label and isinstance(case.body, dict):
                 self.starts += 1
-                case.body = bind_start(case.body, next_call(), callback_url, api.api_version)
+                bind_start_case(case, next_call(), callback_url, api.api_version)
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             del case
@@ -494,10 +564,10 @@ def workflow(
             super().after_call(response, case)  # type: ignore[misc]
             recording_id = (case.path_parameters or {}).get("recordingId")
             api.note(case, response)
-            names_its_recording(case, response)
+            names_its_recording(case, response, api.api_version)
             if recording_id in self.stopped and case.operation.label in gone_after_stop:
                 expected = catalog_error("recording-not-found")
-                got = (response.status_code, error_code(response))
+                got = (response.status_code, error_code(response, api.api_version))
                 assert got == expected, (
                     f"REC-STATE-008: {case.method.upper()} {case.formatted_path} after the "
                     f"recording was stopped: expected {expected[0]} with code {expected[1]}; "

@@ -32,7 +32,7 @@ from callrec.conformance import (
     Receiver,
     Target,
 )
-from callrec.specs import profile, requirements, schema_document, specs_root
+from callrec.specs import fields, profile, requirements, schema_document, specs_root
 
 POLL_INTERVAL = 0.05
 STATE_TIMEOUT = 15.0  # the live service turns a recording active 5-10 s after a start
@@ -86,10 +86,109 @@ def media_combinations() -> list[dict[str, Any]]:
     return combinations
 
 
+MEDIA_FIELDS: Final = {
+    "recordingContentType": "content",
+    "recordingChannelType": "channel",
+    "recordingFormatType": "format",
+}
+DEFAULT_ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # {"error": {...}}
+RECORDING_ID_FIELDS: Final = ("recordingId", "recordingInstanceId")  # the latter: 2021's name
+
+
+def asks_for_media(api_version: str) -> bool:
+    """Whether a start of the version names its media (the 2021 conversations API cannot:
+    it records what its profile's startDefaults say)."""
+    start = profile(api_version)["operations"]["StartRecording"].get("request")
+    return bool(start) and set(MEDIA_FIELDS) <= set(fields(str(start), api_version))
+
+
+def requestable(api_version: str) -> list[dict[str, Any]]:
+    """The media combinations a start of the version can get: all of specs/media.yaml, or
+    only the one a version that names no media records."""
+    if asks_for_media(api_version):
+        return media_combinations()
+    defaults = profile(api_version).get("startDefaults", {})
+    return [
+        c
+        for c in media_combinations()
+        if all(c[key] == defaults.get(name) for name, key in MEDIA_FIELDS.items())
+    ]
+
+
+def media_options(combination: Mapping[str, Any], api_version: str) -> dict[str, Any]:
+    """The start fields asking for a combination of specs/media.yaml in the version: none in
+    a version whose starts name no media (when the combination is the one it records);
+    `NotApplicable` when the version cannot record it."""
+    if not asks_for_media(api_version):
+        if combination not in requestable(api_version):
+            wanted = "/".join(str(combination[key]) for key in MEDIA_FIELDS.values())
+            raise NotApplicable(f"api-version {api_version} cannot record {wanted}")
+        return {}
+    return {name: combination[key] for name, key in MEDIA_FIELDS.items()}
+
+
+def cheapest(api_version: str) -> dict[str, Any]:
+    """The quickest combination to record in the version (mixed WAV where it can be asked
+    for, else the one the version records)."""
+    found = requestable(api_version)
+    return next((c for c in found if (c["channel"], c["format"]) == ("mixed", "wav")), found[0])
+
+
+def cheap_options(api_version: str) -> dict[str, Any]:
+    """The start fields asking for `cheapest` in the version."""
+    return media_options(cheapest(api_version), api_version)
+
+
+def started_id(body: Any) -> str | None:
+    """The recording id a start answer names (the 2021 conversations API calls it
+    recordingInstanceId), None when it names none."""
+    if isinstance(body, dict):
+        for name in RECORDING_ID_FIELDS:
+            if isinstance(body.get(name), str):
+                return str(body[name])
+    return None
+
+
+def error_schema(api_version: str) -> str:
+    """The schema of the version's error bodies (the 2021 conversations API: the bare error)."""
+    return str(profile(api_version).get("errorSchema", DEFAULT_ERROR_SCHEMA))
+
+
+def error_object(body: Any, api_version: str | None = None) -> Any:
+    """The error object of an error body: ``error`` of a CommunicationErrorResponse, or the
+    body itself in a version whose errors are bare."""
+    if api_version is not None and error_schema(api_version) != DEFAULT_ERROR_SCHEMA:
+        return body
+    return body.get("error") if isinstance(body, dict) else None
+
+
 def success_statuses(api_version: str, operation: str) -> dict[int, str | None]:
     """Success status -> body schema (None: no body) of an operation in the version's profile."""
     answers = profile(api_version)["operations"][operation]["success"]
     return {int(status): schema for status, schema in answers.items()}
+
+
+def answers_with(api_version: str, operation: str, field: str) -> bool:
+    """Whether the operation's success bodies in the version have ``field`` (CallingServer's
+    start answers only the recordingId and its get only the recordingState)."""
+    return any(
+        schema is not None and field in fields(schema, api_version)
+        for schema in success_statuses(api_version, operation).values()
+    )
+
+
+def require_event(api_version: str, schema: str) -> None:
+    """Not applicable unless the version's profile lists the event ``schema`` describes."""
+    wanted = event_type_of(schema)
+    if wanted not in profile(api_version)["events"]:
+        raise NotApplicable(f"api-version {api_version} documents no {wanted.rsplit('.', 1)[-1]}")
+
+
+def require_fields(api_version: str, schema: str, *names: str) -> None:
+    """Not applicable unless ``schema`` has every one of ``names`` in the version."""
+    missing = [name for name in names if name not in fields(schema, api_version)]
+    if missing:
+        raise NotApplicable(f"api-version {api_version} has no {', '.join(missing)} in {schema}")
 
 
 def excerpt(answer: httpx.Response, limit: int = 300) -> str:
@@ -99,13 +198,14 @@ def excerpt(answer: httpx.Response, limit: int = 300) -> str:
     return f"{answer.status_code} {shown!r}" if body else f"{answer.status_code} (no body)"
 
 
-def error_code(answer: httpx.Response) -> str | None:
-    """``error.code`` of a CommunicationErrorResponse answer, None when there is none."""
+def error_code(answer: httpx.Response, api_version: str | None = None) -> str | None:
+    """``error.code`` of an error answer (in the version's error shape), None when there is
+    none."""
     try:
         body = answer.json()
     except ValueError:
         return None
-    error = body.get("error") if isinstance(body, dict) else None
+    error = error_object(body, api_version)
     code = error.get("code") if isinstance(error, dict) else None
     return code if isinstance(code, str) else None
 
@@ -151,7 +251,7 @@ def unknown_recording_id() -> str:
 
 def error_body_problems(answer: httpx.Response, api_version: str) -> list[str]:
     """What keeps an answer from being compact JSON of type ``application/json;
-    charset=utf-8`` holding a CommunicationErrorResponse (REC-ERR-001, REC-ERR-002)."""
+    charset=utf-8`` holding the version's error body (REC-ERR-001, REC-ERR-002)."""
     problems: list[str] = []
     content_type = answer.headers.get("content-type", "")
     media, *parameters = (part.strip() for part in content_type.split(";"))
@@ -166,7 +266,7 @@ def error_body_problems(answer: httpx.Response, api_version: str) -> list[str]:
         problems.append("the JSON is not compact (whitespace between tokens)")
     problems += [
         str(failure)
-        for failure in callrec.validate(body, "CommunicationErrorResponse", api_version=api_version)
+        for failure in callrec.validate(body, error_schema(api_version), api_version=api_version)
     ]
     return problems
 
@@ -197,7 +297,7 @@ def check_error_answer(
         f"REC-ERR-001: {what}: the {got} answer is not a documented error body: "
         f"{'; '.join(problems)}; got {excerpt(answer)}",
     )
-    error: dict[str, Any] = answer.json()["error"]
+    error: dict[str, Any] = error_object(answer.json(), api_version)
     require(
         not codes or error["code"] in codes,
         f"{rule}: {what}: expected {wanted}; got error.code {error['code']!r} ({excerpt(answer)})",
@@ -213,7 +313,7 @@ def start_recording(
     answer = client.start({"callLocator": locator(call)}, headers=headers)
     allowed = success_statuses(client.api_version, "StartRecording")
     body = answer.json() if answer.status_code in allowed else None
-    recording_id = body.get("recordingId") if isinstance(body, dict) else None
+    recording_id = started_id(body)
     require(
         isinstance(recording_id, str) and recording_id,
         f"REC-START-001: a start on a provided call: expected "
@@ -278,15 +378,6 @@ def answer_date(answer: httpx.Response) -> float | None:
         return None
 
 
-def media_options(combination: Mapping[str, Any]) -> dict[str, Any]:
-    """The start fields asking for a combination of specs/media.yaml."""
-    return {
-        "recordingContentType": combination["content"],
-        "recordingChannelType": combination["channel"],
-        "recordingFormatType": combination["format"],
-    }
-
-
 def start_recording_with(client: Client, body: dict[str, Any]) -> tuple[httpx.Response, str]:
     """Start a recording with ``body`` as a step towards what a test checks: fails the test
     unless a 2xx with a recordingId comes back (the exact status is the lifecycle suites'
@@ -296,7 +387,7 @@ def start_recording_with(client: Client, body: dict[str, Any]) -> tuple[httpx.Re
         started = answer.json() if answer.is_success else None
     except ValueError:
         started = None
-    recording_id = started.get("recordingId") if isinstance(started, dict) else None
+    recording_id = started_id(started)
     require(
         isinstance(recording_id, str) and recording_id,
         f"REC-START-001: a start with {sorted(body)}, a step of this test: expected a "
@@ -539,6 +630,9 @@ def content_request(
     for that host (contract digest §4). A callrec emulator serves a location's path itself
     (its locations may name a storage host it stands in for, see `callrec.interop`); any
     other target gets the location as it is."""
+    documented = _documented_download(client.api_version, method, location)
+    if documented is not None:  # the 2021 conversations API: its own download paths
+        return client.request(method, documented, headers=headers)
     host = urlsplit(target.endpoint).netloc
     url = location
     if target.is_emulator:
@@ -550,6 +644,48 @@ def content_request(
         headers={"x-ms-host": host, **(headers or {})},
         auth=HmacAuth(target.connection.access_key, host=host),
     )
+
+
+_LOCATION: Final = re.compile(r"/v1/objects/(?P<document>[^/]+)(?:/content/(?P<kind>[^/?]+))?")
+METADATA_KIND: Final = "acsmetadata"  # the content kind of a chunk's metadata document
+
+
+OCTET_STREAM: Final = "application/octet-stream"
+
+
+def own_downloads(api_version: str) -> bool:
+    """Whether the version downloads content at its own documented paths (the 2021
+    conversations API's /recording/download/{documentId}) rather than at the event's
+    locations; such a version documents no delete and answers errors there in its own shape."""
+    return "DownloadRecording" in profile(api_version)["operations"]
+
+
+def content_type_of(api_version: str, location: str) -> str:
+    """The media type a download of an event location answers with in the version: what its
+    download operation documents, else application/octet-stream (media and metadata alike)."""
+    if not own_downloads(api_version):
+        return OCTET_STREAM
+    match = _LOCATION.search(urlsplit(location).path)
+    metadata = match is not None and match["kind"] == METADATA_KIND
+    operation = "DownloadRecordingMetadata" if metadata else "DownloadRecording"
+    return str(profile(api_version)["operations"][operation].get("contentType", OCTET_STREAM))
+
+
+def _documented_download(api_version: str, method: str, location: str) -> str | None:
+    """The path on the resource endpoint where a version with its own download operations
+    (the 2021 conversations API: /recording/download/{documentId} and its /metadata) serves
+    an event location's document; None for every other version. Such a version documents no
+    delete: `NotApplicable`."""
+    if not own_downloads(api_version):
+        return None
+    operations = profile(api_version)["operations"]
+    match = _LOCATION.search(urlsplit(location).path)
+    if method == "DELETE" or match is None or match["kind"] is None:
+        raise NotApplicable(f"api-version {api_version} documents no delete of recorded content")
+    operation = (
+        "DownloadRecordingMetadata" if match["kind"] == METADATA_KIND else "DownloadRecording"
+    )
+    return str(operations[operation]["path"]).format(documentId=match["document"])
 
 
 def _tone_hash(raw_id: str) -> int:
@@ -608,10 +744,11 @@ def await_state(
             + "; ".join(f"{f.pointer or '(root)'}: {f.message}" for f in failures)
             + f" ({excerpt(answer)})"
         )
-        assert body["recordingId"] == recording_id, (
-            f"REC-GET-002: a get: expected recordingId {recording_id!r} from the path, "
-            f"got {excerpt(answer)}"
-        )
+        if answers_with(client.api_version, "GetRecordingProperties", "recordingId"):
+            assert body["recordingId"] == recording_id, (
+                f"REC-GET-002: a get: expected recordingId {recording_id!r} from the path, "
+                f"got {excerpt(answer)}"
+            )
         if body["recordingState"] == state:
             return dict(body)
         if time.monotonic() >= deadline:
@@ -637,19 +774,19 @@ def check_bodiless(answer: httpx.Response, api_version: str, operation: str, wha
         assert length == "0", f"{what}: expected Content-Length 0, got {length!r}"
 
 
-def check_not_found(answer: httpx.Response, what: str) -> None:
+def check_not_found(answer: httpx.Response, what: str, api_version: str) -> None:
     """The catalog's answer for a recording that does not exist (any more): 404 with 8522."""
     status, code = catalog_error("recording-not-found")
     expected = f"{what}: expected {status} with error code {code}, got {excerpt(answer)}"
     assert answer.status_code == status, expected
-    assert error_code(answer) == code, expected
+    assert error_code(answer, api_version) == code, expected
 
 
-def check_already_recording(answer: httpx.Response, what: str) -> None:
+def check_already_recording(answer: httpx.Response, what: str, api_version: str) -> None:
     """A second start on a call already recorded: refused with the catalog's status and
     8553, or 8559, the other code the docs give (REC-ERR-007; the catalog row holds one)."""
     status, code = catalog_error("already-recording")
     codes = (code, "8559")
     expected = f"{what}: expected {status} with code {' or '.join(codes)}, got {excerpt(answer)}"
     assert answer.status_code == status, expected
-    assert error_code(answer) in codes, expected
+    assert error_code(answer, api_version) in codes, expected

@@ -103,13 +103,12 @@ def _start_body() -> dict[str, object]:
 def _send(client: Client, target: Target, operation: str, forgery: Forgery) -> httpx.Response:
     """A get of an unknown recording, or a start on an unknown call, signed as forged."""
     auth = ForgedAuth(target.connection.access_key, forgery)
-    version = {"api-version": client.api_version}
+    version = client.api_version_query()
     if operation == "get":
-        path = f"/calling/recordings/{unknown_recording_id()}"
+        path = client.operation_path("GetRecordingProperties", recording_id=unknown_recording_id())
         return client.request("GET", path, params=version, auth=auth)
-    return client.request(
-        "POST", "/calling/recordings", json=_start_body(), params=version, auth=auth
-    )
+    path = client.operation_path("StartRecording", conversation=str(uuid.uuid4()))
+    return client.request("POST", path, json=_start_body(), params=version, auth=auth)
 
 
 def _other_key() -> str:

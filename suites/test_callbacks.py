@@ -31,6 +31,7 @@ from suites.support import (
     locator,
     operate,
     parse_instant,
+    require_event,
     start_recording_with,
     wait_for_posts,
     wait_for_state,
@@ -93,6 +94,7 @@ def test_each_transition_posts_one_state_changed_callback_in_order(
     event_feed: EventFeed,
     event_timeout: float,
 ) -> None:
+    require_event(api_version, "RecordingStateChangedCloudEvent")
     unreachable = hook_problem(target, hooks)
     if unreachable:
         raise NotApplicable(unreachable)

@@ -16,18 +16,21 @@ from typing import Any, Final
 
 import pytest
 
+from callrec.auth import path_quote
 from callrec.client import Client
 from callrec.conformance import CallProvider, NotApplicable, ProvidedCall
 from callrec.conformance.plugin import needs
-from callrec.specs import fields, requirements
+from callrec.specs import api_versions, enum_values, fields, profile, requirements
 from suites.support import (
     RETRIED_STATUSES,
+    answers_with,
     catalog_error,
     check_error_answer,
     excerpt,
     locator,
     require,
     start_recording,
+    started_id,
     success_statuses,
     unknown_recording_id,
 )
@@ -36,6 +39,7 @@ from suites.support import (
 NOT_FOUND: Final = catalog_error("recording-not-found")  # observed: 404 8522
 NOT_ESTABLISHED: Final = catalog_error("call-not-established")  # observed: 400 8501
 INVALID: Final = catalog_error("invalid-request")  # documented: 400 8523
+ROUTE_NOT_FOUND: Final = catalog_error("route-not-found")  # a callrec decision: 404
 
 # The operations that name a recording in their path: Client method names.
 RECORDING_OPERATIONS: Final = ("get", "stop", "pause", "resume")
@@ -134,13 +138,18 @@ def test_encoded_id_names_the_same_recording(
 ) -> None:
     _, recording_id = start_recording(target_client, provided_call)
     encoded = "".join(f"%{byte:02X}" for byte in recording_id.encode())
-    path = f"/calling/recordings/{encoded}"
-    version = {"api-version": api_version}
+    path = target_client.operation_path(
+        "GetRecordingProperties",
+        recording_id="{id}",
+        conversation=target_client.conversations.get(recording_id),
+    ).replace("%7Bid%7D", encoded)
+    version = target_client.api_version_query()
     try:
         got = target_client.request("GET", path, params=version)
         body = got.json() if got.status_code == 200 else {}
+        named = answers_with(api_version, "GetRecordingProperties", "recordingId")
         require(
-            body.get("recordingId") == recording_id,
+            body.get("recordingId") == recording_id if named else got.status_code == 200,
             "REC-ID-003: a get naming the recording with every character of its id "
             f"percent-encoded: expected 200 for {recording_id!r}; got {excerpt(got)}",
         )
@@ -339,6 +348,15 @@ BAD_STARTS: Final[dict[str, BadStart]] = {
 }
 
 
+# the cases about how a start body names its call (callLocator, callConnectionId)
+NAMING_THE_CALL: Final = frozenset({"serverCallId-number", "no-call-named", "both-call-names"})
+
+
+def _call_in_path(api_version: str) -> bool:
+    """Whether the version's start names its call in the path (the 2021 conversations API)."""
+    return "{conversationId}" in profile(api_version)["operations"]["StartRecording"]["path"]
+
+
 def _applying(rules: tuple[str, ...], api_version: str) -> str:
     """The first of ``rules`` that applies to the version; `NotApplicable` when none does."""
     versions = {entry["id"]: entry["versions"] for entry in requirements()}
@@ -351,9 +369,9 @@ def _applying(rules: tuple[str, ...], api_version: str) -> str:
 def _stop_if_started(client: Client, answer: Any) -> None:
     """Stop what a start that should have been refused started anyway (calls are shared)."""
     if answer.status_code < 300 and answer.content:
-        body = answer.json()
-        if isinstance(body, dict) and isinstance(body.get("recordingId"), str):
-            client.stop(body["recordingId"])
+        recording_id = started_id(answer.json())
+        if recording_id is not None:
+            client.stop(recording_id)
 
 
 # The marks are per case; the one on the function lets the plugin parametrize the versions.
@@ -370,6 +388,8 @@ def test_bad_start_is_refused(
 ) -> None:
     bad = BAD_STARTS[case]
     rule = _applying(bad.requirements, api_version)
+    if case in NAMING_THE_CALL and _call_in_path(api_version):
+        raise NotApplicable(f"api-version {api_version} names the call in the path, not the body")
     call: ProvidedCall = (
         request.getfixturevalue("provided_call") if bad.call else ProvidedCall("(none)")
     )
@@ -377,7 +397,7 @@ def test_bad_start_is_refused(
     if isinstance(body, bytes):
         answer = target_client.request(
             "POST",
-            "/calling/recordings",
+            target_client.operation_path("StartRecording", conversation=call.server_call_id),
             content=body,
             headers={"content-type": "application/json"},
             params={"api-version": api_version},
@@ -422,6 +442,8 @@ def test_bad_api_version_is_refused(
     operation: str,
 ) -> None:
     rule, value = API_VERSION_CASES[case]
+    if not target_client.api_version_query():
+        raise NotApplicable(f"{rule}: api-version {api_version} takes no api-version parameter")
     params = {} if value is None else {"api-version": value}
     if operation == "get":
         answer = target_client.request(
@@ -476,3 +498,80 @@ def test_client_mistake_gets_no_retryable_status(
         f"REC-ERR-013: {method} {template} ({case}): expected a 4xx other than 408 and 429; "
         f"got {excerpt(answer)}",
     )
+
+
+def _foreign_paths(api_version: str, operation: str) -> list[str]:
+    """The path templates other api-versions serve ``operation`` at, that this one does not."""
+    own = profile(api_version)["operations"].get(operation, {}).get("path")
+    return sorted(
+        {
+            str(p["operations"][operation]["path"])
+            for p in map(profile, api_versions())
+            if operation in p["operations"]
+            and p["operations"][operation]["path"] != own
+            and p.get("apiVersionParameter", True)  # a path of its own API, not a version's
+        }
+    )
+
+
+@pytest.mark.requirement("REC-VERSION-012")
+@pytest.mark.parametrize("operation", ["PauseRecording", "ResumeRecording"])
+def test_another_generations_path_form_is_not_an_operation(
+    target_client: Client, api_version: str, provided_call: ProvidedCall, operation: str
+) -> None:
+    if not target_client.api_version_query():
+        raise NotApplicable(f"api-version {api_version} is named by its paths alone")
+    foreign = _foreign_paths(api_version, operation)
+    if not foreign:
+        raise NotApplicable(f"every api-version serves {operation} where {api_version} does")
+    _, recording_id = start_recording(target_client, provided_call)
+    try:
+        before = target_client.get(recording_id)
+        for template in foreign:
+            path = template.format(recordingId=path_quote(recording_id))
+            answer = target_client.request("POST", path, params={"api-version": api_version})
+            check_error_answer(
+                answer,
+                api_version,
+                rule="REC-VERSION-012",
+                what=f"{operation} at {template} (another api-version's path form)",
+                status=ROUTE_NOT_FOUND[0],
+            )
+        after = target_client.get(recording_id)
+        require(
+            after.status_code == before.status_code
+            and after.json().get("recordingState") == before.json().get("recordingState"),
+            f"REC-VERSION-012: the refused {operation} changed the recording: "
+            f"{excerpt(before)} before, {excerpt(after)} after",
+        )
+    finally:
+        target_client.stop(recording_id)
+
+
+@pytest.mark.requirement("REC-VERSION-013")
+def test_external_storage_of_another_generation_is_refused(
+    target_client: Client, api_version: str, provided_call: ProvidedCall
+) -> None:
+    present = set(fields("ExternalStorage", api_version))
+    # each shape's storage-naming field, sent with its first value (the service's own storage)
+    shapes = {
+        "recordingStorageKind": enum_values("RecordingStorageKind")[0],
+        "storageType": enum_values("RecordingStorageType")[0],
+    }
+    foreign = {name: value for name, value in shapes.items() if name not in present}
+    if not foreign or "externalStorage" not in fields("StartCallRecordingRequest", api_version):
+        raise NotApplicable(f"api-version {api_version} has no externalStorage of its own")
+    for name, value in foreign.items():
+        body = {"callLocator": locator(provided_call), "externalStorage": {name: value}}
+        answer = target_client.start(body)
+        try:
+            check_error_answer(
+                answer,
+                api_version,
+                rule="REC-VERSION-013",
+                what=f"a start whose externalStorage names {name} (another api-version's shape)",
+                status=INVALID[0],
+                codes=[INVALID[1]],
+            )
+        finally:
+            _stop_if_started(target_client, answer)

@@ -18,6 +18,7 @@ from suites.support import (
     locator,
     require,
     start_recording,
+    started_id,
     wait_for_state,
 )
 
@@ -39,8 +40,7 @@ def _recording_id(answer: httpx.Response) -> str | None:
         body = answer.json()
     except ValueError:
         return None
-    value = body.get("recordingId") if isinstance(body, dict) else None
-    return value if isinstance(value, str) else None
+    return started_id(body)
 
 
 def _same_answer(first: httpx.Response, again: httpx.Response) -> bool:

@@ -20,7 +20,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from callrec.client import Client
-from callrec.conformance import CallProvider, ProvidedCall, Receiver, Target
+from callrec.conformance import CallProvider, NotApplicable, ProvidedCall, Receiver, Target
+from callrec.specs import profile
 from suites._schemathesis import (
     ACCEPTED,
     AUTHENTICATED,
@@ -31,7 +32,8 @@ from suites._schemathesis import (
     START,
     Contract,
     bind_broken_start,
-    bind_start,
+    bind_call_path,
+    bind_start_case,
     breaks_every_version,
     contract,
     error_code,
@@ -39,9 +41,18 @@ from suites._schemathesis import (
     names_its_recording,
     recording_id_of,
     served_version,
+    start_schema,
     workflow,
 )
 from suites.support import catalog_error, locator, start_recording
+
+
+def api_version_query(api_version: str) -> dict[str, str]:
+    """The api-version query of the version (none where it takes no such parameter)."""
+    if profile(api_version).get("apiVersionParameter", True) is False:
+        return {}
+    return {"api-version": api_version}
+
 
 INVALID = catalog_error("invalid-request")  # documented: 400 8523
 GONE = catalog_error("recording-not-found")  # observed: 404 8522
@@ -51,7 +62,7 @@ GONE = catalog_error("recording-not-found")  # observed: 404 8522
 def api(target: Target, api_version: str, target_client: Client) -> Iterator[Contract]:
     """The version's document on the target; recordings its starts make are stopped after
     each example (freeing the call) and at the end."""
-    with contract(target, api_version, target_client.stop) as opened:
+    with contract(target, api_version, target_client.stop, target_client.conversations) as opened:
         yield opened
 
 
@@ -67,7 +78,7 @@ def test_start_accepts_generated_bodies(
     @hypothesis_settings(12)
     @given(case=api.cases(START, POSITIVE))
     def starts(case: Any) -> None:
-        case.body = bind_start(case.body, provided_call, callback, api.api_version)
+        bind_start_case(case, provided_call, callback, api.api_version)
         try:
             api.send(case, ACCEPTED)
         finally:
@@ -87,18 +98,20 @@ def test_start_refuses_broken_bodies(api: Contract, provided_call: ProvidedCall)
         case=api.cases(
             START,
             NEGATIVE,
-            query={"api-version": api.api_version},
+            query=api_version_query(api.api_version),
             headers=SIGNED,
         )
     )
     def broken(case: Any) -> None:
-        assume(breaks_every_version(case.body))
-        case.body = bind_broken_start(case.body, provided_call)
+        schema = start_schema(api.api_version)
+        assume(breaks_every_version(case.body, schema))
+        case.body = bind_broken_start(case.body, provided_call, schema)
+        bind_call_path(case, provided_call, api.api_version)
         try:
             response = api.send(case, REJECTED, rule="REC-ERR-006/001")
         finally:
             api.release()  # accepted after all
-        got = (response.status_code, error_code(response))
+        got = (response.status_code, error_code(response, api.api_version))
         assert got == INVALID, (
             f"REC-ERR-006: a start body that breaks the request schema: expected "
             f"{INVALID[0]} with code {INVALID[1]}; got {response.status_code} "
@@ -121,6 +134,8 @@ def test_api_version_is_checked(
     """Every operation, with the api-version left out or replaced by something no endpoint
     serves (and everything else valid, on a real recording), answers 400 with a
     CommunicationErrorResponse."""
+    if not api_version_query(api.api_version):
+        raise NotApplicable(f"api-version {api.api_version} takes no api-version parameter")
     _, recording_id = start_recording(target_client, provided_call)
     api.started.append(recording_id)  # stopped at the end
     valid = {
@@ -183,7 +198,7 @@ def test_recording_lifecycle_conforms(api: Contract, provided_call: ProvidedCall
     @given(data=st.data())
     def lifecycle(data: st.DataObject) -> None:
         start = data.draw(api.cases(START, POSITIVE), label="start")
-        start.body = bind_start(start.body, provided_call, None, api.api_version)
+        bind_start_case(start, provided_call, None, api.api_version)
         try:
             response = api.send(start, ACCEPTED)
             recording_id = recording_id_of(response)
@@ -193,14 +208,16 @@ def test_recording_lifecycle_conforms(api: Contract, provided_call: ProvidedCall
             )
             for step in steps:
                 case = data.draw(
-                    api.cases(step, POSITIVE, path_parameters={"recordingId": recording_id}),
+                    api.cases(
+                        step, POSITIVE, path_parameters=api.path_parameters(step, recording_id)
+                    ),
                     label=step,
                 )
                 response = api.send(case, AUTHENTICATED)
-                names_its_recording(case, response)
+                names_its_recording(case, response, api.api_version)
         finally:
             api.release()
-        got = (response.status_code, error_code(response))
+        got = (response.status_code, error_code(response, api.api_version))
         assert got == GONE, (
             f"REC-STATE-008: a get of a stopped recording: expected {GONE[0]} with code "
             f"{GONE[1]}; got {response.status_code} {response.content[:200]!r}"

@@ -21,12 +21,14 @@ from azure.communication.callautomation import CallAutomationClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import DecodeError, HttpResponseError
 
-from callrec.conformance import NotObserved, ProvidedCall, Target
+from callrec.conformance import NotApplicable, NotObserved, ProvidedCall, Target
 from callrec.interop import emulator_client
+from callrec.specs import profile
 from suites.support import POLL_INTERVAL, STATE_TIMEOUT, catalog_error
 
 SDK_NAME: Final = "azure-communication-callautomation"
 SDK: Final = f"{SDK_NAME} {importlib.metadata.version(SDK_NAME)}"
+SDK_GENERATION: Final = "call-automation"  # the profiles' generation this SDK speaks
 Result = TypeVar("Result")
 
 
@@ -84,6 +86,11 @@ def wait_for(client: CallAutomationClient, recording_id: str, state: str) -> Non
 def test_the_official_python_sdk_drives_a_recording(
     target: Target, api_version: str, provided_call: ProvidedCall
 ) -> None:
+    generation = profile(api_version)["generation"]
+    if generation != SDK_GENERATION:
+        raise NotApplicable(
+            f"{SDK} speaks Call Automation; api-version {api_version} is {generation}"
+        )
     with sdk_client(target, api_version) as client:
         started = through_sdk(
             "REC-START-001/004",

@@ -25,7 +25,11 @@ def test_callrec_exports() -> None:
 
 def test_specs_exports() -> None:
     assert sorted(callrec.specs.__all__) == [
+        "Change",
+        "VersionChanges",
         "api_versions",
+        "changes",
+        "consecutive",
         "enum_values",
         "examples",
         "fields",

@@ -60,7 +60,12 @@ def test_operations_and_success_codes_follow_the_profile(version: str) -> None:
 
 def test_202_on_start_only_from_2025_05_15() -> None:
     starts = {
-        v: set(build(v)["paths"]["/calling/recordings"]["post"]["responses"]) for v in VERSIONS
+        v: set(
+            build(v)["paths"][profile(v)["operations"]["StartRecording"]["path"]]["post"][
+                "responses"
+            ]
+        )
+        for v in VERSIONS
     }
     assert [v for v, codes in starts.items() if "202" in codes] == [
         "2025-05-15",
@@ -109,3 +114,20 @@ def test_schemathesis_positive_start_bodies_pass_callrec(version: str) -> None:
         assert callrec.validate(case.body, "StartCallRecordingRequest", api_version=version) == []
 
     check()
+
+
+def test_the_conversations_api_documents_its_own_paths_errors_and_no_api_version() -> None:
+    version = next(v for v in VERSIONS if profile(v).get("apiVersionParameter") is False)
+    document = build(version)
+    start = document["paths"]["/calling/conversations/{conversationId}/Recordings"]["post"]
+    assert [p["$ref"].rsplit("/", 1)[1] for p in start["parameters"]] == ["conversationId"]
+    assert "api-version" not in document["components"]["parameters"]
+    error = document["components"]["responses"]["404"]["content"]["application/json"]
+    assert error["schema"]["$ref"].endswith("/CommunicationError")  # the bare error object
+    link = start["responses"]["200"]["links"]["GetRecordingProperties"]["parameters"]
+    assert link == {
+        "recordingId": "$response.body#/recordingInstanceId",
+        "conversationId": "$request.path.conversationId",
+    }
+    media = document["paths"]["/recording/download/{documentId}"]["get"]["responses"]["200"]
+    assert "application/octet-stream" in media["content"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -17,6 +18,7 @@ from callrec.report import ReportError, load, write_report
 from callrec.report._charts import Mark, audio, deliveries, latency, percentile
 from callrec.report._machine import state_machine
 from callrec.report._records import Audio, Channel, Delivery, Exchange, Transition
+from callrec.specs import changes
 from tests.test_report_fixtures import (
     FAILING,
     HOSTILE,
@@ -178,7 +180,7 @@ def test_markdown_matrix_has_a_row_per_requirement_grouped_by_area(failing_run: 
 
 def test_markdown_lists_failures_first_then_not_observed(failing_run: Path) -> None:
     text = (failing_run / "conformance.md").read_text(encoding="utf-8")
-    failures = text.split("## Failures\n\n", 1)[1].splitlines()
+    failures = text.split("## Failures\n\n", 1)[1].split("\n\n## ", 1)[0].splitlines()
     assert failures[0] == (
         "- ❌ **REC-AUTH-002** 2026-03-12 (MUST): REC-AUTH-002: a GET without a signature "
         "answered 200 OK, not 401"
@@ -203,6 +205,81 @@ def test_markdown_cuts_long_failure_lists_with_a_count(tmp_path: Path) -> None:
     text = (folder / "conformance.md").read_text(encoding="utf-8")
     assert f"- … and {len(records) - 200} more (see index.html)" in text
     assert max(len(line) for line in text.splitlines()) < 500
+
+
+# ----------------------------------------------------------------------------- what changed
+
+
+def _changes_section(html: str) -> str:
+    return html.split('<section id="changes">', 1)[1].split("</section>", 1)[0]
+
+
+def test_two_versions_show_what_changed_between_them(failing_run: Path) -> None:
+    expected = changes("2024-04-15", "2026-03-12").entries
+    assert 0 < len(expected) <= 200
+    text = (failing_run / "conformance.md").read_text(encoding="utf-8")
+    assert text.index("## Failures") < text.index("## What changed between api-versions")
+    section = text.split("## What changed between api-versions\n\n", 1)[1].splitlines()
+    assert section[:2] == ["| older → newer | change |", "|---|---|"]
+    assert len(section) == 2 + len(expected)
+    assert all(line.startswith("| 2024-04-15 → 2026-03-12 | ") for line in section[2:])
+    assert (
+        "| 2024-04-15 → 2026-03-12 | `callConnectionId` added to StartCallRecordingRequest |"
+        in section
+    )
+    html = (failing_run / "index.html").read_text(encoding="utf-8")
+    page = parse(html)
+    assert {"changes", "changes-table"} <= page.ids
+    assert ("a", {"href": "#changes"}) in page.tags
+    table = _changes_section(html)
+    assert "<code>callConnectionId</code> added to StartCallRecordingRequest" in table
+    assert table.count("<tr>") == 1 + len(expected)  # the head, a row per change
+    assert table.count('rowspan="') == 1
+    assert 'title="property-added: StartCallRecordingRequest.callConnectionId"' in table
+
+
+def test_one_version_shows_nothing_of_what_changed(tmp_path: Path) -> None:
+    folder = render(tmp_path, run_lines(6, versions=("2025-06-15",)))
+    assert "What changed" not in (folder / "conformance.md").read_text(encoding="utf-8")
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "What changed" not in html
+    assert "#changes" not in html
+
+
+def test_what_changed_has_a_row_for_a_pair_without_changes_and_names_unknown_versions(
+    tmp_path: Path,
+) -> None:
+    assert changes("2025-05-15", "2025-06-15").entries == ()  # the same surface
+    lines = run_lines(8, versions=("2025-06-15", "2099-01-01", "2025-05-15"))
+    folder = render(tmp_path, lines)
+    text = (folder / "conformance.md").read_text(encoding="utf-8")
+    section = text.split("## What changed between api-versions\n\n", 1)[1].splitlines()
+    assert section == [
+        "| older → newer | change |",
+        "|---|---|",
+        "| 2025-05-15 → 2025-06-15 | no changes |",
+        "",
+        "Not compared (no profile in this callrec): 2099-01-01",
+    ]
+    table = _changes_section((folder / "index.html").read_text(encoding="utf-8"))
+    assert '<td class="note">no changes</td>' in table
+    assert "Not compared (no profile in this callrec): 2099-01-01" in table
+
+
+def test_what_changed_is_cut_with_a_count_in_markdown_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("callrec.report._render_md.CHANGE_ROWS", 3)
+    versions = ("2023-10-15", "2024-04-15", "2026-03-12")
+    total = sum(len(changes(a, b).entries) for a, b in itertools.pairwise(versions))
+    folder = render(tmp_path, run_lines(6, versions=versions))
+    text = (folder / "conformance.md").read_text(encoding="utf-8")
+    section = text.split("## What changed between api-versions\n\n", 1)[1].splitlines()
+    assert len(section) == 2 + 3 + 2
+    assert section[-1] == f"… and {total - 3} more (see index.html)"
+    table = _changes_section((folder / "index.html").read_text(encoding="utf-8"))
+    assert table.count("<tr>") == 1 + total
+    assert table.count('rowspan="') == 2
 
 
 # ----------------------------------------------------------------------------- badge

@@ -102,7 +102,8 @@ def test_unknown_schema_names_the_known_ones() -> None:
 
 def test_unknown_api_version_names_the_supported_ones() -> None:
     with pytest.raises(
-        UnknownApiVersionError, match=r"unsupported api-version '2020-01-01'; supported: 2023-03-06"
+        UnknownApiVersionError,
+        match=r"unsupported api-version '2020-01-01'; supported: 2021-04-13-conversations, 2021-11-15-preview, ",
     ):
         callrec.validate({}, "RecordingStateResponse", api_version="2020-01-01")
 

@@ -1,19 +1,23 @@
-"""``callrec specs build``: generate the OpenAPI documents from the schemas and profiles."""
+"""``callrec specs``: generate the OpenAPI documents from the schemas and profiles (``build``),
+list what changed between api-versions (``changes``, in `_specs_changes`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from callrec._openapi import render_all
+from callrec.cli import _specs_changes
 
-HELP = "generate specs/openapi/<api-version>.json from the schemas and profiles"
+BUILD_HELP = "generate specs/openapi/<api-version>.json from the schemas and profiles"
+HELP = f"{BUILD_HELP}, or list what changed between consecutive api-versions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    build = actions.add_parser("build", help=HELP, description=HELP)
+    build = actions.add_parser("build", help=BUILD_HELP, description=BUILD_HELP)
     build.add_argument(
         "--out",
         metavar="DIR",
@@ -25,9 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write nothing; exit 1 when a document in DIR is missing or out of date",
     )
+    build.set_defaults(action_run=_build)
+    changes = actions.add_parser(
+        "changes", help=_specs_changes.HELP, description=_specs_changes.DESCRIPTION
+    )
+    _specs_changes.add_arguments(changes)
 
 
 def run(arguments: argparse.Namespace) -> int:
+    action: Callable[[argparse.Namespace], int] = arguments.action_run
+    return action(arguments)
+
+
+def _build(arguments: argparse.Namespace) -> int:
     out = Path(arguments.out)
     documents = render_all()
     stale = [name for name, text in documents.items() if _current(out / name) != text]

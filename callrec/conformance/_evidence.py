@@ -26,6 +26,8 @@ _OPERATIONS: Final = (
     ("GET", re.compile(r"^/calling/recordings/[^/]+/result$"), "GetRecordingResult"),
     ("POST", re.compile(r"^/calling/recordings/[^/]+:pause$"), "PauseRecording"),
     ("POST", re.compile(r"^/calling/recordings/[^/]+:resume$"), "ResumeRecording"),
+    ("POST", re.compile(r"^/calling/recordings/[^/]+/:pause$"), "PauseRecording"),  # 2021-11
+    ("POST", re.compile(r"^/calling/recordings/[^/]+/:resume$"), "ResumeRecording"),
     ("GET", re.compile(r"^/calling/recordings/[^/:]+$"), "GetRecordingProperties"),
     ("DELETE", re.compile(r"^/calling/recordings/[^/:]+$"), "StopRecording"),
     ("GET", re.compile(r"^/v1/objects/[^/]+/content/[^/]+$"), "DownloadContent"),

@@ -6,6 +6,7 @@ stays one segment; ids are decoded after matching.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -19,7 +20,7 @@ from starlette.responses import Response
 
 from callrec import validate
 from callrec._specs import profiles
-from callrec.emulator import _ids
+from callrec.emulator import _content, _ids
 from callrec.emulator._auth import verify
 from callrec.emulator._http import (
     empty_response,
@@ -34,6 +35,7 @@ from callrec.specs import fields
 
 _PARAMETER: Final = re.compile(r"\{([A-Za-z]+)\}")
 LOGGED_PATH: Final = 200  # characters of a path that make it into a log line
+DEFAULT_ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # {"error": {...}}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Call:
     path: str
     recording_id: str | None
     body: bytes
+    params: dict[str, str]  # every path parameter, decoded (conversationId, documentId, ...)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -61,27 +64,62 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-def _routes() -> list[tuple[re.Pattern[str], str, str]]:
-    """(path regex, method, operationId) for every operation of every profile."""
-    seen: dict[tuple[str, str], str] = {}
-    for version_profile in profiles().values():
+@dataclass(frozen=True)
+class Route:
+    """One path template and method some profiles serve an operation at."""
+
+    pattern: re.Pattern[str]
+    template: str
+    method: str
+    operation_id: str
+    versions: tuple[str, ...]  # the api-versions serving it there
+
+    @property
+    def unversioned(self) -> str | None:
+        """The newest of its versions when none of them takes an api-version parameter (the
+        2021 conversations API): such a request names its version by its path alone."""
+        if all(profiles()[v].get("apiVersionParameter", True) is False for v in self.versions):
+            return self.versions[-1]
+        return None
+
+
+def _routes() -> list[Route]:
+    """A route for every (path template, method) of every profile. A version answers only at
+    its own templates (`_serve` checks), so `/:pause` is 2021-11-15-preview's and `:pause`
+    everyone else's."""
+    seen: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for api_version, version_profile in profiles().items():
         for operation_id, operation in version_profile["operations"].items():
-            seen[(operation["path"], operation["method"])] = operation_id
-    return [(_compile(path), method, operation_id) for (path, method), operation_id in seen.items()]
+            key = (operation["path"], operation["method"])
+            seen.setdefault(key, (operation_id, []))[1].append(api_version)
+    return [
+        Route(_compile(path), path, method, operation_id, tuple(versions))
+        for (path, method), (operation_id, versions) in seen.items()
+    ]
 
 
 ROUTES: Final = _routes()
 
 
-def _state_body(recording: Recording, call: Call, *, starting: bool = False) -> dict[str, Any]:
+def _state_body(
+    recording: Recording, call: Call, status: int, *, starting: bool = False
+) -> dict[str, Any]:
+    """The recording as the body schema the version's profile names for ``status`` has it."""
     faults = call.emulator.faults
     state = "active" if starting and "start-answers-active" in faults else recording.state
     if "wrong-enum-case" in faults:
         state = state.capitalize()
-    body = {"recordingId": recording.id, "recordingState": state, "recordingKind": recording.kind}
+    body = {
+        "recordingId": recording.id,
+        "recordingInstanceId": recording.id,  # the 2021 conversations API's name for it
+        "recordingState": state,
+        "recordingKind": recording.kind,
+    }
     if "response-missing-state" in faults:
         del body["recordingState"]
-    present = set(fields("RecordingStateResponse", call.api_version))
+    success = call.operation["success"]
+    schema = success.get(str(status)) or next(s for s in success.values() if s)
+    present = set(fields(schema, call.api_version))
     return {name: value for name, value in body.items() if name in present}
 
 
@@ -91,19 +129,44 @@ def _checked_start_request(call: Call) -> dict[str, Any]:
         nulls = [name for name, value in request.items() if value is None]
         if nulls:  # fault: a null is refused instead of read as "left out"
             raise EmulatorError("invalid-request", f"{nulls[0]} is null", nulls[0])
-    failures = validate(request, "StartCallRecordingRequest", api_version=call.api_version)
+    schema = str(call.operation.get("request", "StartCallRecordingRequest"))
+    failures = validate(request, schema, api_version=call.api_version)
     if not failures:
-        return dict(request)
-    union = validate(request, "StartCallRecordingRequest")
+        return _canonical_start(call, dict(request))
+    union = validate(request, schema)
     if not union:  # valid in some version, not this one
         if call.emulator.settings.loose:
-            return dict(request)
+            return _canonical_start(call, dict(request))
         first = failures[0]
         raise EmulatorError("field-not-in-version", first.message, first.pointer or None)
     first = union[0]
     raise EmulatorError(
         "invalid-request", f"{first.pointer or '(root)'}: {first.message}", first.pointer or None
     )
+
+
+def _canonical_start(call: Call, request: dict[str, Any]) -> dict[str, Any]:
+    """The start as the model reads it (StartCallRecordingRequest): a start that names its call
+    in the path (the conversations API: a server call id or a group call id) gets the
+    matching callLocator, and every start the media options its profile implies."""
+    conversation = call.params.get("conversationId")
+    if conversation is not None:
+        known = call.emulator.model.calls
+        by_group = conversation not in known and any(
+            c.group_call_id == conversation for c in known.values()
+        )
+        request = {
+            name: value
+            for name, value in request.items()
+            if name in fields("StartCallRecordingRequest")
+        }
+        request["callLocator"] = (
+            {"kind": "groupCallLocator", "groupCallId": conversation}
+            if by_group
+            else {"kind": "serverCallLocator", "serverCallId": conversation}
+        )
+    defaults = profiles()[call.api_version].get("startDefaults", {})
+    return {**defaults, **request}
 
 
 async def start(call: Call) -> Response:
@@ -148,9 +211,9 @@ async def start(call: Call) -> Response:
         return json_response(body, 202, extra)
     emulator.wake.set()
     status = 202 if accepted else 200
+    body = _state_body(recording, call, status, starting=True)
     if "start-wrong-status" in emulator.faults:
         status = 201
-    body = _state_body(recording, call, starting=True)
     if request_id is not None:
         emulator.repeated[request_id] = (status, body)
     return json_response(body, status, extra)
@@ -158,7 +221,7 @@ async def start(call: Call) -> Response:
 
 async def get(call: Call) -> Response:
     recording = call.emulator.model.live(call.recording_id or "", call.path)
-    response = json_response(_state_body(recording, call))
+    response = json_response(_state_body(recording, call, 200))
     if "get-wrong-content-type" in call.emulator.faults:
         response.headers["content-type"] = "text/plain; charset=utf-8"
     return response
@@ -224,6 +287,29 @@ def _result_chunk(chunk: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
+async def download(call: Call) -> Response:
+    """The 2021 conversations API's /recording/download/{documentId} (the media) and its
+    /metadata: the bytes the event's document holds, with Range, on the ACS endpoint itself."""
+    emulator = call.emulator
+    document_id = call.params.get("documentId", "")
+    document = emulator.store.find(document_id, emulator.clock.now(), emulator.faults)
+    if document is None:
+        raise EmulatorError("document-not-found", target=call.path)
+    media = bool(call.operation.get("media"))
+    response = _content.download(
+        emulator.store,
+        call.request,
+        document_id,
+        document.media_kind if media else _content.METADATA_KIND,
+        emulator.clock.now(),
+        faults=emulator.faults,
+    )
+    documented = call.operation.get("contentType")
+    if response.status_code < 300 and documented:
+        response.headers["content-type"] = str(documented)
+    return response
+
+
 HANDLERS: Final[dict[str, Handler]] = {
     "StartRecording": start,
     "GetRecordingProperties": get,
@@ -231,32 +317,56 @@ HANDLERS: Final[dict[str, Handler]] = {
     "ResumeRecording": _transition(Model.resume, "resume-wrong-status"),
     "StopRecording": _transition(Model.stop, "stop-wrong-status"),
     "GetRecordingResult": result,
+    "DownloadRecording": download,
+    "DownloadRecordingMetadata": download,
 }
 
 
-def _route(raw_path: str, method: str) -> tuple[str, str | None]:
-    """(operationId, decoded recording id) for a request, or the routing error."""
+def _route(raw_path: str, method: str) -> list[tuple[Route, dict[str, str]]]:
+    """The routes a request matches (one per template that fits it), each with its decoded
+    path parameters, or the routing error."""
     matched_path = False
-    for pattern, route_method, operation_id in ROUTES:
-        match = pattern.match(raw_path)
+    found: list[tuple[Route, dict[str, str]]] = []
+    for route in ROUTES:
+        match = route.pattern.match(raw_path)
         if match is None:
             continue
         matched_path = True
-        if route_method == method:
-            encoded = match.groupdict().get("recordingId")
-            return operation_id, None if encoded is None else unquote(encoded)
-    raise EmulatorError(
-        "method-not-allowed" if matched_path else "route-not-found", f"{method} {raw_path}"
-    )
+        if route.method == method:
+            found.append((route, {k: unquote(v) for k, v in match.groupdict().items()}))
+    if not found:
+        raise EmulatorError(
+            "method-not-allowed" if matched_path else "route-not-found", f"{method} {raw_path}"
+        )
+    return found
+
+
+def _error_schema(raw_path: str, method: str, api_version: str | None = None) -> str:
+    """The error body schema of the version a request is for (or, before its version is
+    known, of the versions its path belongs to when they agree)."""
+    if api_version is not None:
+        return str(profiles()[api_version].get("errorSchema", DEFAULT_ERROR_SCHEMA))
+    with contextlib.suppress(EmulatorError):
+        found = {
+            str(profiles()[v].get("errorSchema", DEFAULT_ERROR_SCHEMA))
+            for route, _ in _route(raw_path, method)
+            if route.unversioned is not None
+            for v in route.versions
+        }
+        if len(found) == 1:
+            return found.pop()
+    return DEFAULT_ERROR_SCHEMA
 
 
 async def dispatch(emulator: Emulator, request: Request, raw_path: str) -> Response:
     started = time.perf_counter()
     query = request.scope.get("query_string", b"").decode("latin-1")
+    served: list[str] = []  # the api-version, once known
     try:
-        response = await _serve(emulator, request, raw_path, query)
+        response = await _serve(emulator, request, raw_path, query, served)
     except EmulatorError as error:
-        response = error_response(error, emulator.faults)
+        schema = _error_schema(raw_path, request.method, served[0] if served else None)
+        response = error_response(error, emulator.faults, flat=schema != DEFAULT_ERROR_SCHEMA)
     LOG.info(
         "%s %s?%s %d %.1fms",
         request.method,
@@ -268,13 +378,32 @@ async def dispatch(emulator: Emulator, request: Request, raw_path: str) -> Respo
     return response
 
 
-async def _serve(emulator: Emulator, request: Request, raw_path: str, query: str) -> Response:
+async def _serve(
+    emulator: Emulator, request: Request, raw_path: str, query: str, served: list[str]
+) -> Response:
     # read the body first: never answer while the client is still uploading
     body = await read_body(request, emulator.settings.max_body)
-    operation_id, recording_id = _route(raw_path, request.method)
+    routes = _route(raw_path, request.method)
     authenticate(emulator, request, raw_path, query, body)
-    api_version = _api_version(emulator, query)
-    operation = profiles()[api_version]["operations"].get(operation_id)
+    unversioned = [(r, p) for r, p in routes if r.unversioned is not None]
+    if unversioned:  # the path names the version; an api-version parameter is ignored
+        api_version = str(unversioned[0][0].unversioned)
+        if api_version not in emulator.settings.supported():
+            raise EmulatorError(
+                "route-not-found", f"this emulator does not serve {api_version} (--api-version)"
+            )
+    else:
+        api_version = _api_version(emulator, query)
+    served.append(api_version)
+    operations = profiles()[api_version]["operations"]
+    chosen = next(
+        ((r, p) for r, p in routes if operations.get(r.operation_id, {}).get("path") == r.template),
+        None,
+    )
+    route, params = chosen if chosen is not None else (routes[0][0], routes[0][1])
+    operation_id = route.operation_id
+    recording_id = params.get("recordingId")
+    operation = operations.get(operation_id) if chosen is not None else None
     if operation is None and "result-on-ga" in emulator.faults:  # fault: any version's operation
         operation = next(
             (
@@ -285,13 +414,40 @@ async def _serve(emulator: Emulator, request: Request, raw_path: str, query: str
             None,
         )
     if operation is None:
+        known = operations.get(operation_id)
+        where = f" (its path there is {known['path']})" if known else ""
         raise EmulatorError(
-            "route-not-found", f"{operation_id} does not exist in api-version {api_version}"
+            "route-not-found",
+            f"{request.method} {raw_path[:LOGGED_PATH]} is not an operation of api-version "
+            f"{api_version}{where}",
         )
     call = Call(
-        emulator, request, operation_id, operation, api_version, raw_path, recording_id, body
+        emulator,
+        request,
+        operation_id,
+        operation,
+        api_version,
+        raw_path,
+        recording_id,
+        body,
+        params,
     )
+    _check_conversation(call)
     return await HANDLERS[operation_id](call)
+
+
+def _check_conversation(call: Call) -> None:
+    """A recording named under a conversation (the 2021 API) must be that call's: another
+    conversation's path does not find it."""
+    conversation = call.params.get("conversationId")
+    if conversation is None or call.recording_id is None:
+        return
+    recording = call.emulator.model.recordings.get(call.recording_id)
+    if recording is not None and conversation not in (
+        recording.call.server_call_id,
+        recording.call.group_call_id,
+    ):
+        raise EmulatorError("recording-not-found", target=call.path)
 
 
 def authenticate(

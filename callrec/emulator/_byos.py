@@ -120,6 +120,27 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
+PREVIEW_BLOB_TYPE: Final = "blobStorage"  # 2023-01-15-preview's storageType for the caller's blob
+
+
+def canonical(storage: Any) -> Any:
+    """``externalStorage`` in the GA shape: the 2023-01-15-preview shape (``storageType``,
+    ``blobStorage.containerUri``, already validated for its version) is read as
+    ``recordingStorageKind`` and ``recordingDestinationContainerUrl``; anything else is
+    returned as it is."""
+    if not isinstance(storage, Mapping) or "storageType" not in storage:
+        return storage
+    blob = storage.get("blobStorage")
+    url = blob.get("containerUri") if isinstance(blob, Mapping) else None
+    kind = str(storage["storageType"])
+    shaped: dict[str, Any] = {
+        "recordingStorageKind": BLOB_STORAGE_KIND if kind == PREVIEW_BLOB_TYPE else kind
+    }
+    if url is not None:
+        shaped["recordingDestinationContainerUrl"] = url
+    return shaped
+
+
 def is_exported(storage: Any) -> TypeGuard[Mapping[str, Any]]:
     """Whether a start's ``externalStorage`` asks for the files in the caller's blob storage."""
     if not isinstance(storage, Mapping):
@@ -227,7 +248,7 @@ def blob_files(
 async def export(emulator: Emulator, recording: Recording) -> None:
     """Copy a finished recording's files to the blob container its start named, if any; a
     failure becomes an entry of ``recording.upload_errors``. Never raises."""
-    storage = recording.options.get("externalStorage")
+    storage = canonical(recording.options.get("externalStorage"))
     if not is_exported(storage):
         return
     settings = emulator.settings

@@ -31,7 +31,9 @@ def empty_response(status: int, headers: dict[str, str] | None = None) -> Respon
     return Response(b"", status_code=status, headers=headers)
 
 
-def error_response(error: EmulatorError, faults: Faults) -> Response:
+def error_response(error: EmulatorError, faults: Faults, *, flat: bool = False) -> Response:
+    """The catalog's answer to ``error``: CommunicationErrorResponse ({"error": {...}}), or the
+    bare error object when ``flat`` (the 2021 conversations API) or the flat-error-body fault."""
     entry = catalog()[error.name]
     message = str(entry["message"])
     if error.detail is not None:
@@ -39,7 +41,8 @@ def error_response(error: EmulatorError, faults: Faults) -> Response:
     body: dict[str, Any] = {"code": entry["code"], "message": message}
     if error.target is not None:
         body["target"] = error.target
-    return json_response(body if "flat-error-body" in faults else {"error": body}, entry["status"])
+    flat = flat or "flat-error-body" in faults
+    return json_response(body if flat else {"error": body}, entry["status"])
 
 
 async def read_body(request: Request, limit: int) -> bytes:

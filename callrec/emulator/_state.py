@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from callrec import is_valid
-from callrec._specs import api_versions, read_spec_yaml
+from callrec._specs import api_versions, profile, read_spec_yaml
 from callrec.emulator import _finish, _ids
 from callrec.emulator._callbacks import Deliveries
 from callrec.emulator._chaos import Chaos
@@ -75,6 +75,12 @@ class Settings:
 def _event_type(schema: str) -> str:
     value: str = schema_document(schema)["properties"]["type"]["const"]
     return value
+
+
+def _events(api_version: str) -> list[str]:
+    """The event types the version's profile says it emits."""
+    found: list[str] = profile(api_version)["events"]
+    return found
 
 
 @dataclass
@@ -182,6 +188,8 @@ class Emulator:
             recording = change.recording
             if not recording.callback_uri or "callbacks-not-sent" in self.faults:
                 continue
+            if _event_type("RecordingStateChangedCloudEvent") not in _events(recording.api_version):
+                continue  # a version with no documented state callbacks
             call = recording.call
             state = change.state
             if "callback-wrong-state" in self.faults:  # fault: the state it left
@@ -216,6 +224,8 @@ class Emulator:
     ) -> None:
         uri = request.get("recordingStateCallbackUri")
         if not uri or "callbacks-not-sent" in self.faults:
+            return
+        if _event_type("StartRecordingFailedCloudEvent") not in _events(api_version):
             return
         locator = request.get("callLocator") or {}
         data = {

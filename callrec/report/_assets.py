@@ -91,6 +91,10 @@ table.matrix { border-collapse: collapse; width: 100%; }
 .matrix .rid { white-space: nowrap; font-weight: 600; font-size: 13px; }
 .matrix .statement { color: var(--muted); font-size: 12px; line-height: 1.35; }
 .matrix .level { font-size: 11px; color: var(--muted); font-weight: 600; }
+table.changes th[scope=rowgroup] { white-space: nowrap; vertical-align: top; font-size: 13px;
+  width: 1%; }
+table.changes tbody + tbody { border-top: 2px solid var(--line); }
+.changes-note { margin: 0; padding: 10px 14px; font-size: 13px; }
 .findings details { border-top: 1px solid var(--line); }
 .findings details:first-of-type { border-top: 0; }
 .findings summary { padding: 10px 14px; cursor: pointer; display: flex; gap: 10px;

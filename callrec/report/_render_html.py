@@ -1,14 +1,16 @@
 """``index.html``: one self-contained page (inline CSS, SVG and a small script, no network).
 
 Sections: the headline; the requirement matrix, filterable; the failures, each expandable to
-its evidence; pictures of what the run saw. Every piece of text from the results goes through
-`esc`, and the Content-Security-Policy admits the page's own script only (by its hash).
+its evidence; what changed between the run's api-versions; pictures of what the run saw.
+Every piece of text from the results goes through `esc`, and the Content-Security-Policy
+admits the page's own script only (by its hash).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
@@ -30,6 +32,7 @@ from callrec.report._records import (
 from callrec.report._status import PROBLEMS, STATUSES, UNTESTED, look
 from callrec.report._summary import Row, Verdict, areas
 from callrec.report._text import body, duration, esc, one_line, plural
+from callrec.report._versions import Compared, compared
 
 RECORDS: Final = "requirement \N{MULTIPLICATION SIGN} version"
 HEADLINE_PROBLEMS: Final = 5  # failing records named in the headline
@@ -45,19 +48,23 @@ FINDING_SECTIONS: Final = (
     ("known-deviation", "Known deviations", "deviations"),
 )
 LINKED: Final = frozenset(status for status, _, _ in FINDING_SECTIONS)  # cells that link
+_CODE: Final = re.compile(r"`([^`]+)`")  # a name quoted in a change's text
+CHANGES_LINK: Final = '<a href="#changes">Changes</a>'
 
 
 def render_html(run: Run, found: list[Row], verdict: Verdict) -> str:
     anchors = {(test.test, test.api_version or ""): f"t{test.line}" for test in run.tests}
     budget = [EVIDENCE_BYTES]
+    changes = compared(run)
     sections = [
-        _headline(run, found, verdict, anchors),
+        _headline(run, found, verdict, anchors, changes=changes is not None),
         _matrix(run, found, anchors),
         *(
             _findings(run, status, title, key, budget)
             for status, title, key in FINDING_SECTIONS
             if status == "fail" or any(test.status == status for test in run.tests)
         ),
+        *([_changes(changes)] if changes is not None else []),
         _pictures(run),
     ]
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
@@ -83,7 +90,12 @@ def render_html(run: Run, found: list[Row], verdict: Verdict) -> str:
 
 
 def _headline(
-    run: Run, found: list[Row], verdict: Verdict, anchors: dict[tuple[str, str], str]
+    run: Run,
+    found: list[Row],
+    verdict: Verdict,
+    anchors: dict[tuple[str, str], str],
+    *,
+    changes: bool = False,
 ) -> str:
     header = run.header
     target = header.endpoint or "unknown"
@@ -118,6 +130,7 @@ def _headline(
         f"{_counts(RECORDS, verdict.records)}"
         f"{_counts('tests', verdict.tests)}"
         '<nav class="toc"><a href="#matrix">Requirements</a><a href="#failures">Failures</a>'
+        f"{CHANGES_LINK if changes else ''}"
         '<a href="#pictures">Pictures</a></nav>'
         "</header>"
     )
@@ -357,6 +370,50 @@ def _delivery(delivery: Delivery) -> str:
         f"<details><summary>{esc(delivery.source)}: {esc(one_line(delivery.event_type, 120))}"
         f"{esc(schema)}</summary><pre>{esc(body(delivery.body, BODY_CHARS))}</pre></details>"
     )
+
+
+# ----------------------------------------------------------------------------- changes
+
+
+def _changes(found: Compared) -> str:
+    """What changed between consecutive api-versions of the run: a row group per pair."""
+    groups = []
+    for pair in found.pairs:
+        cells = [
+            f'<td title="{esc(f"{entry.kind}: {entry.subject}")}">{_spec_text(entry.text)}</td>'
+            for entry in pair.entries
+        ] or ['<td class="note">no changes</td>']
+        head = (
+            f'<th scope="rowgroup" rowspan="{len(cells)}">{esc(pair.older)} → '
+            f"{esc(pair.newer)}</th>"
+        )
+        rows = [f"<tr>{head}{cells[0]}</tr>", *(f"<tr>{cell}</tr>" for cell in cells[1:])]
+        groups.append(f"<tbody>{''.join(rows)}</tbody>")
+    notes = []
+    if found.unknown:
+        names = ", ".join(found.unknown)
+        notes.append(
+            '<p class="note changes-note">Not compared (no profile in this callrec): '
+            f"{esc(names)}</p>"
+        )
+    table = (
+        '<div class="matrix-wrap"><table class="matrix changes" id="changes-table">'
+        '<thead><tr><th scope="col">older → newer</th><th scope="col">change</th></tr></thead>'
+        f"{''.join(groups)}</table></div>"
+        if groups
+        else ""
+    )
+    return (
+        '<section id="changes"><h2>What changed between api-versions</h2><div class="card">'
+        '<p class="note changes-note">From the version profiles of this callrec '
+        "(<code>callrec specs changes</code>), for each consecutive pair of the run's "
+        f"api-versions.</p>{table}{''.join(notes)}</div></section>"
+    )
+
+
+def _spec_text(text: str) -> str:
+    """A change's text (from the spec data), escaped, its quoted names as code."""
+    return _CODE.sub(r"<code>\1</code>", esc(text))
 
 
 # ----------------------------------------------------------------------------- pictures

@@ -1,4 +1,5 @@
-"""``conformance.md``: the headline, the requirement x api-version matrix, the failures.
+"""``conformance.md``: the headline, the requirement x api-version matrix, the failures, what
+changed between the run's api-versions.
 
 Written for a GitHub job summary (which takes at most 1 MiB): every piece of text from the
 results is escaped to one literal line, and long lists end with a count of what was left out.
@@ -6,14 +7,19 @@ results is escaped to one literal line, and long lists end with a count of what 
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from callrec.report._records import Run
 from callrec.report._status import PROBLEMS, STATUSES, UNTESTED, UNTESTED_LOOK, look
 from callrec.report._summary import Row, Verdict, areas
 from callrec.report._text import duration, md, plural
+from callrec.report._versions import compared
 
 FAILURE_LINES: Final = 200  # failure lines listed before "... and N more"
+CHANGE_ROWS: Final = 200  # rows of the "what changed" table before "... and N more"
+# a name quoted in a change's text (escaped by `md`), shown as code again
+_CODE: Final = re.compile(r"\\`([A-Za-z0-9.{}:/@+-]+)\\`")
 STATEMENT_CHARS: Final = 90
 MARKS: Final = {"conforming": "✅", "open": "⚠️", "not-conforming": "❌", "unchecked": "·"}
 
@@ -33,6 +39,8 @@ def render_markdown(run: Run, found: list[Row], verdict: Verdict) -> str:
         *_matrix(run, found),
         "",
         *_failures(found),
+        "",
+        *_changes(run),
     ]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -113,3 +121,29 @@ def _failures(found: list[Row]) -> list[str]:
     if len(problems) > FAILURE_LINES:
         lines.append(f"- … and {len(problems) - FAILURE_LINES} more (see index.html)")
     return lines
+
+
+def _changes(run: Run) -> list[str]:
+    found = compared(run)
+    if found is None:
+        return []
+    lines = ["## What changed between api-versions", ""]
+    if found.pairs:
+        lines += ["| older → newer | change |", "|---|---|"]
+    rows = [
+        f"| {md(pair.older)} → {md(pair.newer)} | {text} |"
+        for pair in found.pairs
+        for text in [_spec_text(entry.text) for entry in pair.entries] or ["no changes"]
+    ]
+    lines += rows[:CHANGE_ROWS]
+    if len(rows) > CHANGE_ROWS:
+        lines += ["", f"… and {len(rows) - CHANGE_ROWS} more (see index.html)"]
+    if found.unknown:
+        names = ", ".join(md(version) for version in found.unknown)
+        lines += ["", f"Not compared (no profile in this callrec): {names}"]
+    return lines
+
+
+def _spec_text(text: str) -> str:
+    """A change's text (from the spec data) as one Markdown line, its quoted names as code."""
+    return _CODE.sub(r"`\1`", md(text))
