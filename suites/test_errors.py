@@ -575,3 +575,77 @@ def test_external_storage_of_another_generation_is_refused(
             )
         finally:
             _stop_if_started(target_client, answer)
+
+
+# a valid value of each start field a later version adds, sent to a version without it
+LATER_FIELD_VALUES: Final[dict[str, Any]] = {
+    "audioChannelParticipantOrdering": [],
+    "channelAffinity": [],
+    "pauseOnStart": False,
+    "callConnectionId": "6a50d377-e9b5-44ee-b749-caf0394c022d",
+}
+
+
+def _later_fields(api_version: str) -> list[str]:
+    """Start fields later api-versions have and this one lacks."""
+    versions = api_versions()
+    own = set(fields("StartCallRecordingRequest", api_version))
+    later = {
+        name
+        for version in versions[versions.index(api_version) + 1 :]
+        for name in fields("StartCallRecordingRequest", version)
+    }
+    return sorted(later - own)
+
+
+def _later_value(name: str) -> Any:
+    if name == "externalStorage":  # the GA shape: the service's own storage
+        return {"recordingStorageKind": enum_values("RecordingStorageKind")[0]}
+    return LATER_FIELD_VALUES[name]
+
+
+@pytest.mark.requirement("REC-VERSION-014")
+def test_a_later_versions_start_field_is_refused(
+    target_client: Client, api_version: str, provided_call: ProvidedCall
+) -> None:
+    if _call_in_path(api_version):
+        raise NotApplicable(f"api-version {api_version} has a start request of its own")
+    later = _later_fields(api_version)
+    if not later:
+        raise NotApplicable(f"no later api-version adds a start field to {api_version}")
+    for name in later:
+        answer = target_client.start(
+            {"callLocator": locator(provided_call), name: _later_value(name)}
+        )
+        try:
+            check_error_answer(
+                answer,
+                api_version,
+                rule="REC-VERSION-014",
+                what=f"a start carrying {name}, which only later api-versions have",
+                status=INVALID[0],
+                codes=[INVALID[1]],
+            )
+        finally:
+            _stop_if_started(target_client, answer)
+
+
+@pytest.mark.requirement("REC-VERSION-004")
+def test_recording_kind_is_there_exactly_where_the_version_has_it(
+    target_client: Client, api_version: str, provided_call: ProvidedCall
+) -> None:
+    started, recording_id = start_recording(target_client, provided_call)
+    try:
+        for what, answer, operation in (
+            ("start", started, "StartRecording"),
+            ("get", target_client.get(recording_id), "GetRecordingProperties"),
+        ):
+            has = answers_with(api_version, operation, "recordingKind")
+            body = answer.json()
+            require(
+                ("recordingKind" in body) == has,
+                f"REC-VERSION-004: the {what} answer of api-version {api_version} should "
+                f"{'carry' if has else 'not carry'} recordingKind; got {excerpt(answer)}",
+            )
+    finally:
+        target_client.stop(recording_id)
