@@ -40,7 +40,9 @@ from callrec.emulator import Running, Settings, serve
 from callrec.emulator._byos import (
     BLOB_STORAGE_KIND,
     ExportError,
+    canonical,
     catalog,
+    is_exported,
     media_name,
     redact,
     secrets_of,
@@ -74,6 +76,29 @@ NAME = re.compile(
 # ---------------------------------------------------------------- without Azurite
 def test_the_exported_kind_is_a_storage_kind_of_the_specs() -> None:
     assert BLOB_STORAGE_KIND in enum_values("RecordingStorageKind")
+
+
+def test_the_preview_storage_shape_is_read_as_the_ga_one() -> None:
+    """2023-01-15-preview's externalStorage {storageType, blobStorage {containerUri}} exports
+    where the GA shape naming the same container would; its `acs` keeps the files at home."""
+    url = "https://acct.blob.core.windows.net/recordings?sv=1&sig=abc"
+    preview = {"storageType": "blobStorage", "blobStorage": {"containerUri": url}}
+    assert (
+        callrec.validate(
+            {"callLocator": {"serverCallId": "x"}, "externalStorage": preview},
+            "StartCallRecordingRequest",
+            api_version="2023-01-15-preview",
+        )
+        == []
+    )
+    shaped = canonical(preview)
+    assert is_exported(shaped)
+    assert target(shaped, ()) == target(
+        {"recordingStorageKind": BLOB_STORAGE_KIND, "recordingDestinationContainerUrl": url}, ()
+    )
+    assert not is_exported(canonical({"storageType": "acs"}))
+    ga = {"recordingStorageKind": "azureCommunicationServices"}
+    assert canonical(ga) is ga  # the GA shape passes as it is
 
 
 @pytest.mark.parametrize(
