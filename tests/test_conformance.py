@@ -221,6 +221,8 @@ def test_the_results_file_and_no_secret_in_it(separate: Running, tmp_path: Path)
         "2",
         "--api-version",
         "all",
+        "-k",  # a few tests, every version: what matters here is the file, not the count
+        "start_answers_success or pause_turns_an_active or a_stopped_recording_is_gone",
         report_dir=tmp_path,
         env={"CALLREC_CONNECTION_STRING": str(separate)},
     )

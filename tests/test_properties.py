@@ -3,15 +3,32 @@ accepts for every api-version, and each targeted mutation is rejected at the mut
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import callrec
 import strategies
+from callrec._profiles import versioned_schemas
 from callrec.specs import api_versions, has_schema
 
-VERSIONS = [None, *api_versions()]
+
+def _distinct_versions() -> list[str]:
+    """The api-versions whose narrowed schemas differ from every earlier one's (2023-06-15-preview
+    validates exactly as 2023-03-06 does: generating for both would test the same thing twice)."""
+    seen: set[str] = set()
+    found = []
+    for version in api_versions():
+        key = json.dumps(versioned_schemas(version), sort_keys=True).replace(version, "")
+        if key not in seen:
+            seen.add(key)
+            found.append(version)
+    return found
+
+
+VERSIONS = [None, *_distinct_versions()]
 PAIRS = [
     (schema, version)
     for schema in strategies.PAYLOADS
