@@ -73,14 +73,9 @@ class Route:
     method: str
     operation_id: str
     versions: tuple[str, ...]  # the api-versions serving it there
-
-    @property
-    def unversioned(self) -> str | None:
-        """The newest of its versions when none of them takes an api-version parameter (the
-        2021 conversations API): such a request names its version by its path alone."""
-        if all(profiles()[v].get("apiVersionParameter", True) is False for v in self.versions):
-            return self.versions[-1]
-        return None
+    # the newest of them when none takes an api-version parameter (the 2021 conversations
+    # API): such a request names its version by its path alone
+    unversioned: str | None
 
 
 def _routes() -> list[Route]:
@@ -93,7 +88,16 @@ def _routes() -> list[Route]:
             key = (operation["path"], operation["method"])
             seen.setdefault(key, (operation_id, []))[1].append(api_version)
     return [
-        Route(_compile(path), path, method, operation_id, tuple(versions))
+        Route(
+            _compile(path),
+            path,
+            method,
+            operation_id,
+            tuple(versions),
+            versions[-1]
+            if all(profiles()[v].get("apiVersionParameter", True) is False for v in versions)
+            else None,
+        )
         for (path, method), (operation_id, versions) in seen.items()
     ]
 
