@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from callrec._profiles import enum_values, fields, has_schema, schema_document
-from callrec._specs import api_versions, profile, schema_names
+from callrec._specs import api_versions, error_schema, profile, schema_names
 
 # every kind of entry, in the order they are listed within one operation / schema
 KINDS: Final = (
@@ -135,10 +135,10 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
-def _operation_schemas(version_profile: Mapping[str, Any]) -> set[str]:
-    """The request, success and error body schemas a profile names."""
-    found = {str(version_profile.get("errorSchema", "CommunicationErrorResponse"))}
-    for operation in version_profile["operations"].values():
+def _operation_schemas(api_version: str) -> set[str]:
+    """The request, success and error body schemas a version's profile names."""
+    found = {error_schema(api_version)}
+    for operation in profile(api_version)["operations"].values():
         found.update(
             str(s) for s in [operation.get("request"), *operation["success"].values()] if s
         )
@@ -162,8 +162,8 @@ def reachable(api_version: str) -> frozenset[str]:
         for body in operation["success"].values()
         if body
     }
-    bodies = set().union(*(_operation_schemas(profile(v)) for v in api_versions())) - downloads
-    pending = _operation_schemas(profile(api_version)) | (set(names) - referenced - bodies)
+    bodies = set().union(*(_operation_schemas(v) for v in api_versions())) - downloads
+    pending = _operation_schemas(api_version) | (set(names) - referenced - bodies)
     found: set[str] = set()
     while pending:
         name = pending.pop()

@@ -12,11 +12,17 @@ import re
 from typing import Any, Final
 
 from callrec._profiles import fields, versioned_schemas
-from callrec._specs import JSON, api_versions, profile, read_spec_yaml
+from callrec._specs import (
+    JSON,
+    api_versions,
+    error_schema,
+    profile,
+    read_spec_yaml,
+    takes_api_version,
+)
 
 _REF: Final = re.compile(r"^([A-Za-z0-9]+)\.json$")
 COMPONENTS: Final = "#/components/schemas/"
-ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # unless the profile names its own
 _PATH_PARAMETER: Final = re.compile(r"\{([A-Za-z]+)\}")
 
 
@@ -97,10 +103,10 @@ def build(api_version: str) -> JSON:
     """The OpenAPI 3.1 document of one api-version."""
     version_profile = profile(api_version)
     facts = _operations()
-    error_schema = str(version_profile.get("errorSchema", ERROR_SCHEMA))
-    roots = {error_schema}
+    errors = error_schema(api_version)
+    roots = {errors}
     paths: JSON = {}
-    versioned = version_profile.get("apiVersionParameter", True) is not False
+    versioned = takes_api_version(api_version)
     for operation_id, operation in version_profile["operations"].items():
         op_facts = facts["operations"][operation_id]
         parameters = [{"$ref": "#/components/parameters/api-version"}] if versioned else []
@@ -199,8 +205,7 @@ def build(api_version: str) -> JSON:
                 if f'"#/components/parameters/{name}"' in json.dumps(paths)
             },
             "responses": {
-                status: _json_body(error_schema, text)
-                for status, text in facts["errorStatuses"].items()
+                status: _json_body(errors, text) for status, text in facts["errorStatuses"].items()
             },
             "schemas": _components(roots, api_version),
         },

@@ -109,6 +109,21 @@ def profile(api_version: str) -> JSON:
         ) from None
 
 
+WRAPPED_ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # {"error": {...}}: the default
+
+
+def error_schema(api_version: str) -> str:
+    """The schema of the version's error bodies: CommunicationErrorResponse, unless the
+    profile names another (the 2021 conversations API answers the error object bare)."""
+    return str(profile(api_version).get("errorSchema", WRAPPED_ERROR_SCHEMA))
+
+
+def takes_api_version(api_version: str) -> bool:
+    """Whether the version's requests carry the api-version query parameter (the 2021
+    conversations API documents none: its label is never sent)."""
+    return profile(api_version).get("apiVersionParameter", True) is not False
+
+
 def read_spec_yaml(relative: str) -> Any:
     """A YAML file under the spec root, parsed."""
     return _read_yaml(specs_root() / relative)

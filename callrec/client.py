@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from callrec._specs import profiles
+from callrec._specs import profiles, takes_api_version
 from callrec.auth import (
     SIGNED_HEADERS,
     ConnectionString,
@@ -146,7 +146,7 @@ class Client:
 
     def _versioned(self, api_version: str | None) -> dict[str, str]:
         version = api_version or self.api_version
-        if profiles().get(version, {}).get("apiVersionParameter", True) is False:
+        if version in profiles() and not takes_api_version(version):
             return {}  # a generation that documents no api-version parameter
         return {"api-version": version}
 
@@ -187,7 +187,8 @@ class Client:
         version = api_version or self.api_version
         method, path = _operation(operation_id, version)
         conversation = self.conversations.get(recording_id, NO_CONVERSATION)
-        if "{conversationId}" in path and operation_id == "StartRecording":
+        starts_conversation = "{conversationId}" in path and operation_id == "StartRecording"
+        if starts_conversation:
             conversation, body = _conversation_start(body)
         answer = self.request(
             method,
@@ -198,7 +199,7 @@ class Client:
             params=self._versioned(version),
             headers=headers,
         )
-        if "{conversationId}" in path and operation_id == "StartRecording":
+        if starts_conversation:
             started = _json_or_none(answer)
             if isinstance(started, dict) and isinstance(started.get("recordingInstanceId"), str):
                 self.conversations[started["recordingInstanceId"]] = conversation

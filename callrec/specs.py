@@ -8,12 +8,14 @@ from callrec._changes import Change, VersionChanges, changes, consecutive
 from callrec._profiles import enum_values, fields, has_schema, schema_document
 from callrec._specs import (
     api_versions,
+    error_schema,
     examples,
     profile,
     requirements,
     schema_id,
     schema_names,
     specs_root,
+    takes_api_version,
 )
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "changes",
     "consecutive",
     "enum_values",
+    "error_schema",
     "examples",
     "fields",
     "has_schema",
@@ -32,4 +35,5 @@ __all__ = [
     "schema_id",
     "schema_names",
     "specs_root",
+    "takes_api_version",
 ]

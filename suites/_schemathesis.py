@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.stateful import transition
 
 import callrec
 from callrec.auth import sign
+from callrec.client import NO_CONVERSATION
 from callrec.conformance import ProvidedCall, Target
 from callrec.specs import api_versions, profile, specs_root
 from suites.support import (
@@ -52,6 +53,7 @@ from suites.support import (
     catalog_error,
     error_object,
     media_combinations,
+    names_call_in_path,
     started_id,
 )
 
@@ -130,12 +132,6 @@ def _media_rule() -> dict[str, Any]:
 def start_schema(api_version: str) -> str:
     """The request schema of the version's start (the 2021 conversations API has its own)."""
     return str(profile(api_version)["operations"][START].get("request", START_SCHEMA))
-
-
-def names_call_in_path(api_version: str) -> bool:
-    """Whether the version's start names its call in the path (the 2021 conversations API's
-    conversationId) rather than in the body."""
-    return "{conversationId}" in str(profile(api_version)["operations"][START]["path"])
 
 
 def document(api_version: str) -> dict[str, Any]:
@@ -384,7 +380,7 @@ class Contract:
         """The path parameters naming a recording in an operation of the document."""
         found = {"recordingId": recording_id}
         if "{conversationId}" in self.operation(operation_id).path:
-            found["conversationId"] = self.conversations.get(recording_id, "-")
+            found["conversationId"] = self.conversations.get(recording_id, NO_CONVERSATION)
         return found
 
     def operation(self, operation_id: str) -> Any:

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 import callrec
+from callrec._specs import WRAPPED_ERROR_SCHEMA
 from callrec.client import Client, HmacAuth
 from callrec.conformance import (
     Delivery,
@@ -32,7 +33,14 @@ from callrec.conformance import (
     Receiver,
     Target,
 )
-from callrec.specs import fields, profile, requirements, schema_document, specs_root
+from callrec.specs import (
+    error_schema,
+    fields,
+    profile,
+    requirements,
+    schema_document,
+    specs_root,
+)
 
 POLL_INTERVAL = 0.05
 STATE_TIMEOUT = 15.0  # the live service turns a recording active 5-10 s after a start
@@ -91,7 +99,6 @@ MEDIA_FIELDS: Final = {
     "recordingChannelType": "channel",
     "recordingFormatType": "format",
 }
-DEFAULT_ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # {"error": {...}}
 RECORDING_ID_FIELDS: Final = ("recordingId", "recordingInstanceId")  # the latter: 2021's name
 
 
@@ -149,15 +156,16 @@ def started_id(body: Any) -> str | None:
     return None
 
 
-def error_schema(api_version: str) -> str:
-    """The schema of the version's error bodies (the 2021 conversations API: the bare error)."""
-    return str(profile(api_version).get("errorSchema", DEFAULT_ERROR_SCHEMA))
+def names_call_in_path(api_version: str) -> bool:
+    """Whether the version's start names its call in the path (the 2021 conversations API's
+    conversationId) rather than in the body."""
+    return "{conversationId}" in str(profile(api_version)["operations"]["StartRecording"]["path"])
 
 
 def error_object(body: Any, api_version: str | None = None) -> Any:
     """The error object of an error body: ``error`` of a CommunicationErrorResponse, or the
     body itself in a version whose errors are bare."""
-    if api_version is not None and error_schema(api_version) != DEFAULT_ERROR_SCHEMA:
+    if api_version is not None and error_schema(api_version) != WRAPPED_ERROR_SCHEMA:
         return body
     return body.get("error") if isinstance(body, dict) else None
 
@@ -724,25 +732,15 @@ def await_state(
     """`wait_for_state`, except that every get on the way must already be right: the
     version's success status with a valid RecordingStateResponse naming the recording (else
     the test fails at once, with no waiting out a state the answers can never show)."""
-    statuses = success_statuses(client.api_version, "GetRecordingProperties")
     deadline = time.monotonic() + timeout
     while True:
         answer = client.get(recording_id)
-        assert answer.status_code in statuses, (
-            f"REC-GET-003: a get while waiting for recordingState {state!r}: expected "
-            f"{' or '.join(map(str, sorted(statuses)))}, got {excerpt(answer)}"
-        )
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        failures = callrec.validate(
-            body, str(statuses[answer.status_code]), api_version=client.api_version
-        )
-        assert not failures, (
-            f"REC-GET-002: a get while waiting for recordingState {state!r} breaks the schema: "
-            + "; ".join(f"{f.pointer or '(root)'}: {f.message}" for f in failures)
-            + f" ({excerpt(answer)})"
+        body = check_success(
+            answer,
+            client.api_version,
+            "GetRecordingProperties",
+            f"a get while waiting for recordingState {state!r}",
+            ("REC-GET-003", "REC-GET-002"),
         )
         if answers_with(client.api_version, "GetRecordingProperties", "recordingId"):
             assert body["recordingId"] == recording_id, (
@@ -757,6 +755,32 @@ def await_state(
                 f"(the last get answered {excerpt(answer)})"
             )
         time.sleep(POLL_INTERVAL)
+
+
+def check_success(
+    answer: httpx.Response, api_version: str, operation: str, what: str, rules: tuple[str, str]
+) -> dict[str, Any]:
+    """A success answer: one of the operation's success statuses in the version's profile
+    (``rules[0]`` otherwise) with a body valid against that status's schema (``rules[1]``
+    otherwise). Returns the body."""
+    status_rule, body_rule = rules
+    statuses = success_statuses(api_version, operation)
+    assert answer.status_code in statuses, (
+        f"{status_rule}: {what}: expected {' or '.join(map(str, sorted(statuses)))} "
+        f"(api-version {api_version}), got {excerpt(answer)}"
+    )
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    schema = str(statuses[answer.status_code])
+    failures = callrec.validate(body, schema, api_version=api_version)
+    assert not failures, (
+        f"{body_rule}: {what}: the body breaks {schema}: "
+        + "; ".join(f"{f.pointer or '(root)'}: {f.message}" for f in failures)
+        + f" ({excerpt(answer)})"
+    )
+    return dict(body)
 
 
 def check_bodiless(answer: httpx.Response, api_version: str, operation: str, what: str) -> None:

@@ -20,7 +20,14 @@ from callrec.auth import path_quote
 from callrec.client import Client
 from callrec.conformance import CallProvider, NotApplicable, ProvidedCall
 from callrec.conformance.plugin import needs
-from callrec.specs import api_versions, enum_values, fields, profile, requirements
+from callrec.specs import (
+    api_versions,
+    enum_values,
+    fields,
+    profile,
+    requirements,
+    takes_api_version,
+)
 from suites.support import (
     RETRIED_STATUSES,
     answers_with,
@@ -28,6 +35,7 @@ from suites.support import (
     check_error_answer,
     excerpt,
     locator,
+    names_call_in_path,
     require,
     start_recording,
     started_id,
@@ -352,11 +360,6 @@ BAD_STARTS: Final[dict[str, BadStart]] = {
 NAMING_THE_CALL: Final = frozenset({"serverCallId-number", "no-call-named", "both-call-names"})
 
 
-def _call_in_path(api_version: str) -> bool:
-    """Whether the version's start names its call in the path (the 2021 conversations API)."""
-    return "{conversationId}" in profile(api_version)["operations"]["StartRecording"]["path"]
-
-
 def _applying(rules: tuple[str, ...], api_version: str) -> str:
     """The first of ``rules`` that applies to the version; `NotApplicable` when none does."""
     versions = {entry["id"]: entry["versions"] for entry in requirements()}
@@ -388,7 +391,7 @@ def test_bad_start_is_refused(
 ) -> None:
     bad = BAD_STARTS[case]
     rule = _applying(bad.requirements, api_version)
-    if case in NAMING_THE_CALL and _call_in_path(api_version):
+    if case in NAMING_THE_CALL and names_call_in_path(api_version):
         raise NotApplicable(f"api-version {api_version} names the call in the path, not the body")
     call: ProvidedCall = (
         request.getfixturevalue("provided_call") if bad.call else ProvidedCall("(none)")
@@ -509,7 +512,7 @@ def _foreign_paths(api_version: str, operation: str) -> list[str]:
             for p in map(profile, api_versions())
             if operation in p["operations"]
             and p["operations"][operation]["path"] != own
-            and p.get("apiVersionParameter", True)  # a path of its own API, not a version's
+            and takes_api_version(p["apiVersion"])  # a path of its own API, not a version's
         }
     )
 
@@ -608,7 +611,7 @@ def _later_value(name: str) -> Any:
 def test_a_later_versions_start_field_is_refused(
     target_client: Client, api_version: str, provided_call: ProvidedCall
 ) -> None:
-    if _call_in_path(api_version):
+    if names_call_in_path(api_version):
         raise NotApplicable(f"api-version {api_version} has a start request of its own")
     later = _later_fields(api_version)
     if not later:

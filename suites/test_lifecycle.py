@@ -34,7 +34,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-import callrec
 from callrec.client import Client
 from callrec.conformance import CallProvider, ProvidedCall
 from callrec.specs import enum_values, fields
@@ -44,11 +43,10 @@ from suites.support import (
     check_already_recording,
     check_bodiless,
     check_not_found,
-    excerpt,
+    check_success,
     locator,
     media_combinations,
     started_id,
-    success_statuses,
     wait_until_gone,
 )
 
@@ -174,31 +172,6 @@ class RecordingLifecycle(RuleBasedStateMachine):
             ]
         }
 
-    def _check_body(
-        self, answer: httpx.Response, operation: str, what: str, rules: tuple[str, str]
-    ) -> dict[str, Any]:
-        """A success with a RecordingStateResponse body (status and schema from the profile);
-        ``rules``: the requirements of the status and of the body."""
-        status_rule, body_rule = rules
-        statuses = success_statuses(self.api_version, operation)
-        assert answer.status_code in statuses, (
-            f"{status_rule}: {what}: expected {' or '.join(map(str, sorted(statuses)))} "
-            f"(api-version {self.api_version}), got {excerpt(answer)}"
-        )
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        failures = callrec.validate(
-            body, str(statuses[answer.status_code]), api_version=self.api_version
-        )
-        assert not failures, (
-            f"{body_rule}: {what}: the body breaks {statuses[answer.status_code]}: "
-            + "; ".join(f"{f.pointer or '(root)'}: {f.message}" for f in failures)
-            + f" ({excerpt(answer)})"
-        )
-        return dict(body)
-
     def _observe(self, recording: Modelled) -> None:
         """Read the recording back and compare with the model (waiting only where the model
         allows the endpoint to be on its way)."""
@@ -213,7 +186,7 @@ class RecordingLifecycle(RuleBasedStateMachine):
         if not recording.settled:
             await_state(self.client, rid, recording.state)
             recording.settled = True
-        body = self._check_body(self.client.get(rid), GET, "a get", GET_RULES)
+        body = check_success(self.client.get(rid), self.api_version, GET, "a get", GET_RULES)
         if answers_with(self.client.api_version, GET, "recordingId"):
             assert body["recordingId"] == rid, (
                 f"REC-GET-002: a get: expected recordingId {rid!r} from the path, "
@@ -240,7 +213,7 @@ class RecordingLifecycle(RuleBasedStateMachine):
         )
         what = modelled.started_with()
         try:
-            started = self._check_body(answer, START, what, START_RULES)
+            started = check_success(answer, self.api_version, START, what, START_RULES)
         except AssertionError:
             if answer.is_success and answer.content:  # leave nothing running behind
                 stray = started_id(answer.json())

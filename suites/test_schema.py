@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from callrec.client import Client
 from callrec.conformance import CallProvider, NotApplicable, ProvidedCall, Receiver, Target
-from callrec.specs import profile
+from callrec.specs import takes_api_version
 from suites._schemathesis import (
     ACCEPTED,
     AUTHENTICATED,
@@ -45,14 +45,6 @@ from suites._schemathesis import (
     workflow,
 )
 from suites.support import catalog_error, locator, start_recording
-
-
-def api_version_query(api_version: str) -> dict[str, str]:
-    """The api-version query of the version (none where it takes no such parameter)."""
-    if profile(api_version).get("apiVersionParameter", True) is False:
-        return {}
-    return {"api-version": api_version}
-
 
 INVALID = catalog_error("invalid-request")  # documented: 400 8523
 GONE = catalog_error("recording-not-found")  # observed: 404 8522
@@ -98,7 +90,7 @@ def test_start_refuses_broken_bodies(api: Contract, provided_call: ProvidedCall)
         case=api.cases(
             START,
             NEGATIVE,
-            query=api_version_query(api.api_version),
+            query={"api-version": api.api_version} if takes_api_version(api.api_version) else {},
             headers=SIGNED,
         )
     )
@@ -134,7 +126,7 @@ def test_api_version_is_checked(
     """Every operation, with the api-version left out or replaced by something no endpoint
     serves (and everything else valid, on a real recording), answers 400 with a
     CommunicationErrorResponse."""
-    if not api_version_query(api.api_version):
+    if not takes_api_version(api.api_version):
         raise NotApplicable(f"api-version {api.api_version} takes no api-version parameter")
     _, recording_id = start_recording(target_client, provided_call)
     api.started.append(recording_id)  # stopped at the end

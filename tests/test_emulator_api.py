@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 import callrec
+from callrec._specs import WRAPPED_ERROR_SCHEMA
 from callrec.client import Client
 from callrec.emulator import Running, Settings, serve
-from callrec.specs import api_versions, fields, profile
+from callrec.specs import api_versions, error_schema, fields, profile
 from tests.plugins.emulator import PARTICIPANTS
 
 VERSIONS = api_versions()
-ERROR_SCHEMA = "CommunicationErrorResponse"
 
 
 def wait_state(client: Client, recording_id: str, state: str, version: str | None = None) -> None:
@@ -43,10 +43,10 @@ def start(
 def error_code(response: httpx.Response, version: str | None = None) -> str:
     """The error code of an answer, in the error body shape of the version (the 2021
     conversations API answers the error object bare)."""
-    schema = profile(version).get("errorSchema", ERROR_SCHEMA) if version else ERROR_SCHEMA
+    schema = error_schema(version) if version else WRAPPED_ERROR_SCHEMA
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert callrec.validate(response.json(), schema, api_version=version) == []
-    error = response.json() if schema != ERROR_SCHEMA else response.json()["error"]
+    error = response.json() if schema != WRAPPED_ERROR_SCHEMA else response.json()["error"]
     code: str = error["code"]
     return code
 

@@ -31,6 +31,7 @@ def test_specs_exports() -> None:
         "changes",
         "consecutive",
         "enum_values",
+        "error_schema",
         "examples",
         "fields",
         "has_schema",
@@ -40,6 +41,7 @@ def test_specs_exports() -> None:
         "schema_id",
         "schema_names",
         "specs_root",
+        "takes_api_version",
     ]
 
 

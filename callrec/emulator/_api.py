@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from callrec import validate
-from callrec._specs import profiles
+from callrec._specs import WRAPPED_ERROR_SCHEMA, error_schema, profiles, takes_api_version
 from callrec.emulator import _content, _ids
 from callrec.emulator._auth import verify
 from callrec.emulator._http import (
@@ -35,7 +35,6 @@ from callrec.specs import fields
 
 _PARAMETER: Final = re.compile(r"\{([A-Za-z]+)\}")
 LOGGED_PATH: Final = 200  # characters of a path that make it into a log line
-DEFAULT_ERROR_SCHEMA: Final = "CommunicationErrorResponse"  # {"error": {...}}
 
 
 @dataclass(frozen=True)
@@ -94,9 +93,7 @@ def _routes() -> list[Route]:
             method,
             operation_id,
             tuple(versions),
-            versions[-1]
-            if all(profiles()[v].get("apiVersionParameter", True) is False for v in versions)
-            else None,
+            None if any(map(takes_api_version, versions)) else versions[-1],
         )
         for (path, method), (operation_id, versions) in seen.items()
     ]
@@ -345,21 +342,15 @@ def _route(raw_path: str, method: str) -> list[tuple[Route, dict[str, str]]]:
     return found
 
 
-def _error_schema(raw_path: str, method: str, api_version: str | None = None) -> str:
-    """The error body schema of the version a request is for (or, before its version is
-    known, of the versions its path belongs to when they agree)."""
-    if api_version is not None:
-        return str(profiles()[api_version].get("errorSchema", DEFAULT_ERROR_SCHEMA))
-    with contextlib.suppress(EmulatorError):
-        found = {
-            str(profiles()[v].get("errorSchema", DEFAULT_ERROR_SCHEMA))
-            for route, _ in _route(raw_path, method)
-            if route.unversioned is not None
-            for v in route.versions
-        }
-        if len(found) == 1:
-            return found.pop()
-    return DEFAULT_ERROR_SCHEMA
+def _error_schema(raw_path: str, method: str, api_version: str | None) -> str:
+    """The error body schema of the version a request is for (before its version is known:
+    of the version its path alone names, if it does)."""
+    if api_version is None:
+        with contextlib.suppress(EmulatorError):
+            api_version = next(
+                (r.unversioned for r, _ in _route(raw_path, method) if r.unversioned), None
+            )
+    return error_schema(api_version) if api_version else WRAPPED_ERROR_SCHEMA
 
 
 async def dispatch(emulator: Emulator, request: Request, raw_path: str) -> Response:
@@ -370,7 +361,7 @@ async def dispatch(emulator: Emulator, request: Request, raw_path: str) -> Respo
         response = await _serve(emulator, request, raw_path, query, served)
     except EmulatorError as error:
         schema = _error_schema(raw_path, request.method, served[0] if served else None)
-        response = error_response(error, emulator.faults, flat=schema != DEFAULT_ERROR_SCHEMA)
+        response = error_response(error, emulator.faults, flat=schema != WRAPPED_ERROR_SCHEMA)
     LOG.info(
         "%s %s?%s %d %.1fms",
         request.method,

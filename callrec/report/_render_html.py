@@ -29,8 +29,8 @@ from callrec.report._records import (
     TestRecord,
     Transition,
 )
-from callrec.report._status import PROBLEMS, STATUSES, UNTESTED, look
-from callrec.report._summary import Row, Verdict, areas
+from callrec.report._status import STATUSES, UNTESTED, look
+from callrec.report._summary import Row, Verdict, areas, failing
 from callrec.report._text import body, duration, esc, one_line, plural
 from callrec.report._versions import Compared, compared
 
@@ -148,13 +148,7 @@ def _when(stamp: str) -> str:
 
 def _top_problems(found: list[Row], anchors: dict[tuple[str, str], str]) -> str:
     """The first failing (then not observed) requirement records, each linked to its test."""
-    problems = [
-        (row, record)
-        for status in PROBLEMS
-        for row in found
-        for record in row.cells.values()
-        if record.tested and record.status == status
-    ]
+    problems = failing(found)
     if not problems:
         return ""
     items = []

@@ -11,8 +11,8 @@ import re
 from typing import Final
 
 from callrec.report._records import Run
-from callrec.report._status import PROBLEMS, STATUSES, UNTESTED, UNTESTED_LOOK, look
-from callrec.report._summary import Row, Verdict, areas
+from callrec.report._status import STATUSES, UNTESTED, UNTESTED_LOOK, look
+from callrec.report._summary import Row, Verdict, areas, failing
 from callrec.report._text import duration, md, plural
 from callrec.report._versions import compared
 
@@ -102,13 +102,7 @@ def _matrix(run: Run, found: list[Row]) -> list[str]:
 
 
 def _failures(found: list[Row]) -> list[str]:
-    problems = [
-        (row, record)
-        for status in PROBLEMS
-        for row in found
-        for record in row.cells.values()
-        if record.tested and record.status == status
-    ]
+    problems = failing(found)
     if not problems:
         return ["## Failures", "", "None."]
     lines = ["## Failures", ""]

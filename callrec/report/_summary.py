@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from callrec.report._records import RequirementRecord, Run
-from callrec.report._status import CHECKED, UNTESTED, worst
+from callrec.report._status import CHECKED, PROBLEMS, UNTESTED, worst
 from callrec.specs import requirements as catalog
 
 BADGE_LABEL: Final = "ACS recording conformance"
@@ -74,6 +74,18 @@ _TITLES: Final = {
     "conforming": ("Conforming", "green"),
     "unchecked": ("Nothing checked", "lightgrey"),
 }
+
+
+def failing(found: list[Row]) -> list[tuple[Row, RequirementRecord]]:
+    """The failing, then not observed, requirement records of the rows (what the reports
+    list first)."""
+    return [
+        (row, record)
+        for status in PROBLEMS
+        for row in found
+        for record in row.cells.values()
+        if record.tested and record.status == status
+    ]
 
 
 def rows(run: Run) -> list[Row]:
